@@ -1,0 +1,171 @@
+package gptoss.model.checkpoint;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import gptoss.model.InvalidModelException;
+import gptoss.model.config.ModelConfig;
+import gptoss.model.safetensors.TensorEntry;
+import gptoss.model.safetensors.TensorStore;
+import gptoss.model.tensor.FloatTensor;
+import gptoss.model.tensor.Mxfp4Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A gpt-oss checkpoint directory opened for inference: its config and memory-mapped weights. Reads the
+ * Hugging Face layout ({@code model.layers.N.*}, one file or index + shards) and the openai {@code original/}
+ * layout ({@code block.N.*}, fused qkv), checking every tensor's dtype and shape against the config.
+ */
+public final class Checkpoint implements AutoCloseable {
+
+    public enum Layout { HUGGING_FACE, ORIGINAL }
+
+    private final Path directory;
+    private final Layout layout;
+    private final ModelConfig config;
+    private final TensorStore store;
+    private final ModelWeights weights;
+
+    private Checkpoint(Path directory, Layout layout, ModelConfig config, TensorStore store, ModelWeights weights) {
+        this.directory = directory;
+        this.layout = layout;
+        this.config = config;
+        this.store = store;
+        this.weights = weights;
+    }
+
+    /**
+     * Opens {@code directory}: a folder with config.json and safetensors, or a Hugging Face repo folder whose
+     * only usable checkpoint is in {@code original/}.
+     */
+    public static Checkpoint open(Path directory) {
+        if (!Files.isDirectory(directory)) throw new InvalidModelException("model directory not found: " + directory);
+        Path config = directory.resolve("config.json");
+        if (!Files.isRegularFile(config) && Files.isRegularFile(directory.resolve("original/config.json"))) {
+            return open(directory.resolve("original"));
+        }
+        if (!Files.isRegularFile(config)) throw new InvalidModelException(directory + ": no config.json");
+        ModelConfig cfg = ModelConfig.read(config);
+        Layout layout = isOriginal(config) ? Layout.ORIGINAL : Layout.HUGGING_FACE;
+        TensorStore store = TensorStore.open(directory);
+        try {
+            ModelWeights weights = new Binder(store, cfg, layout).bind();
+            return new Checkpoint(directory, layout, cfg, store, weights);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private static boolean isOriginal(Path config) {
+        try {
+            return ModelConfig.isOriginalFormat(new ObjectMapper().readTree(Files.readString(config)));
+        } catch (IOException e) {
+            throw new InvalidModelException(config + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public Layout layout() {
+        return layout;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public ModelWeights weights() {
+        return weights;
+    }
+
+    public TensorStore store() {
+        return store;
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+
+    /** Finds each tensor by its layout's name and checks it against the config. */
+    private record Binder(TensorStore store, ModelConfig c, Layout layout) {
+
+        ModelWeights bind() {
+            long H = c.hiddenSize(), V = c.vocabSize();
+            boolean hf = layout == Layout.HUGGING_FACE;
+            FloatTensor embedding = dense(hf ? "model.embed_tokens.weight" : "embedding.weight", V, H);
+            List<LayerWeights> layers = new ArrayList<>();
+            for (int n = 0; n < c.numLayers(); n++) layers.add(hf ? huggingFaceLayer(n) : originalLayer(n));
+            FloatTensor norm = dense(hf ? "model.norm.weight" : "norm.scale", H);
+            FloatTensor unembedding = dense(hf ? "lm_head.weight" : "unembedding.weight", V, H);
+            return new ModelWeights(embedding, List.copyOf(layers), norm, unembedding);
+        }
+
+        LayerWeights huggingFaceLayer(int n) {
+            long H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numExperts(), I = c.intermediateSize();
+            String p = "model.layers." + n + ".";
+            return new LayerWeights(
+                    dense(p + "input_layernorm.weight", H),
+                    dense(p + "self_attn.q_proj.weight", Q, H), dense(p + "self_attn.q_proj.bias", Q),
+                    dense(p + "self_attn.k_proj.weight", KV, H), dense(p + "self_attn.k_proj.bias", KV),
+                    dense(p + "self_attn.v_proj.weight", KV, H), dense(p + "self_attn.v_proj.bias", KV),
+                    dense(p + "self_attn.o_proj.weight", H, Q), dense(p + "self_attn.o_proj.bias", H),
+                    dense(p + "self_attn.sinks", c.numHeads()),
+                    dense(p + "post_attention_layernorm.weight", H),
+                    dense(p + "mlp.router.weight", E, H), dense(p + "mlp.router.bias", E),
+                    mxfp4(p + "mlp.experts.gate_up_proj_blocks", p + "mlp.experts.gate_up_proj_scales", E, 2 * I, H),
+                    dense(p + "mlp.experts.gate_up_proj_bias", E, 2 * I),
+                    mxfp4(p + "mlp.experts.down_proj_blocks", p + "mlp.experts.down_proj_scales", E, H, I),
+                    dense(p + "mlp.experts.down_proj_bias", E, H));
+        }
+
+        LayerWeights originalLayer(int n) {
+            long H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numExperts(), I = c.intermediateSize();
+            String p = "block." + n + ".";
+            FloatTensor qkv = dense(p + "attn.qkv.weight", Q + 2 * KV, H);
+            FloatTensor qkvBias = dense(p + "attn.qkv.bias", Q + 2 * KV);
+            return new LayerWeights(
+                    dense(p + "attn.norm.scale", H),
+                    qkv.slice(0, Q * H), qkvBias.slice(0, Q),
+                    qkv.slice(Q * H, KV * H), qkvBias.slice(Q, KV),
+                    qkv.slice((Q + KV) * H, KV * H), qkvBias.slice(Q + KV, KV),
+                    dense(p + "attn.out.weight", H, Q), dense(p + "attn.out.bias", H),
+                    dense(p + "attn.sinks", c.numHeads()),
+                    dense(p + "mlp.norm.scale", H),
+                    dense(p + "mlp.gate.weight", E, H), dense(p + "mlp.gate.bias", E),
+                    mxfp4(p + "mlp.mlp1_weight.blocks", p + "mlp.mlp1_weight.scales", E, 2 * I, H),
+                    dense(p + "mlp.mlp1_bias", E, 2 * I),
+                    mxfp4(p + "mlp.mlp2_weight.blocks", p + "mlp.mlp2_weight.scales", E, H, I),
+                    dense(p + "mlp.mlp2_bias", E, H));
+        }
+
+        FloatTensor dense(String name, long... shape) {
+            TensorEntry t = store.get(name);
+            expectShape(t, shape);
+            return FloatTensor.of(t);
+        }
+
+        /** An MXFP4 matrix of logical shape [E, rows, cols]: blocks [E, rows, cols/32, 16], scales [E, rows, cols/32]. */
+        Mxfp4Tensor mxfp4(String blocksName, String scalesName, long experts, long rows, long cols) {
+            TensorEntry blocks = store.get(blocksName);
+            TensorEntry scales = store.get(scalesName);
+            expectShape(blocks, experts, rows, cols / 32, 16);
+            expectShape(scales, experts, rows, cols / 32);
+            return Mxfp4Tensor.of(blocks, scales);
+        }
+
+        void expectShape(TensorEntry t, long... shape) {
+            if (!Arrays.equals(t.shape(), shape)) {
+                throw new InvalidModelException(t.where() + ": shape " + t.shapeString()
+                        + " disagrees with the config (expected " + Arrays.toString(shape) + ")");
+            }
+        }
+    }
+}

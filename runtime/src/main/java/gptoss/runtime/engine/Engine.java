@@ -1,0 +1,236 @@
+package gptoss.runtime.engine;
+
+import gptoss.model.checkpoint.ModelWeights;
+import gptoss.model.config.ModelConfig;
+import gptoss.runtime.backend.Backend;
+import gptoss.runtime.backend.KvCache;
+import gptoss.runtime.backend.TokenBatch;
+import gptoss.runtime.ops.TopKRouting;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The gpt-oss forward pass (spec §2) over a {@link Placement} of backends. The engine owns the residual
+ * stream, embeds tokens, asks the placed backends for attention, router, experts and head, makes the routing
+ * decision itself (top-k, then softmax over the k) and combines expert outputs in router order, so the result
+ * is the same whatever the placement. Not thread-safe: one thread drives an engine.
+ */
+public final class Engine implements AutoCloseable {
+    /** Prompt tokens processed per forward chunk: bounds activation memory while reading weights once per chunk. */
+    public static final int DEFAULT_PREFILL_CHUNK = 128;
+
+    private final ModelConfig c;
+    private final ModelWeights w;
+    private final Placement placement;
+    private final int maxContext;
+    private final int prefillChunk;
+    private final List<ForwardListener> listeners = new CopyOnWriteArrayList<>();
+    private int nextSequenceId;
+
+    private float[] x = new float[0], normed = new float[0], routerLogits = new float[0];
+    private float[] routeWeights = new float[0], expertOut = new float[0], expertRows = new float[0];
+    private int[] routeExperts = new int[0], groupRows = new int[0];
+
+    public Engine(ModelConfig config, ModelWeights weights, Placement placement, int maxContext, int prefillChunk) {
+        if (maxContext < 1 || maxContext > config.maxContext()) {
+            throw new IllegalArgumentException("context " + maxContext + " must be in 1.." + config.maxContext());
+        }
+        if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be positive");
+        this.c = config;
+        this.w = weights;
+        this.placement = placement;
+        this.maxContext = maxContext;
+        this.prefillChunk = prefillChunk;
+    }
+
+    public Engine(ModelConfig config, ModelWeights weights, Placement placement) {
+        this(config, weights, placement, config.maxContext(), DEFAULT_PREFILL_CHUNK);
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    public Placement placement() {
+        return placement;
+    }
+
+    public int maxContext() {
+        return maxContext;
+    }
+
+    public void addListener(ForwardListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(ForwardListener listener) {
+        listeners.remove(listener);
+    }
+
+    public Sequence newSequence() {
+        return new Sequence(nextSequenceId++, placement.attentionBackends(), maxContext);
+    }
+
+    /**
+     * Appends {@code tokens} to {@code sequence} and returns logits: [T, V] for every token when
+     * {@code allLogits}, otherwise [V] for the last one.
+     */
+    public float[] forward(Sequence sequence, int[] tokens, boolean allLogits) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to process");
+        checkTokens(tokens);
+        if (sequence.length() + tokens.length > maxContext) {
+            throw new ContextLimitException(sequence.length(), tokens.length, maxContext);
+        }
+        int V = c.vocabSize();
+        float[] logits = new float[allLogits ? tokens.length * V : V];
+        for (int start = 0; start < tokens.length; start += prefillChunk) {
+            int count = Math.min(prefillChunk, tokens.length - start);
+            int[] chunk = Arrays.copyOfRange(tokens, start, start + count);
+            int[] positions = new int[count];
+            Sequence[] rows = new Sequence[count];
+            for (int i = 0; i < count; i++) {
+                positions[i] = sequence.length() + i;
+                rows[i] = sequence;
+            }
+            boolean last = start + count == tokens.length;
+            step(chunk, positions, rows, allLogits ? logits : (last ? logits : null), allLogits ? start * V : 0, allLogits);
+            sequence.advance(count);
+        }
+        return logits;
+    }
+
+    /** One decoding step for several sequences at once: token i continues sequence i. Returns [N, V] logits. */
+    public float[] decode(Sequence[] sequences, int[] tokens) {
+        if (sequences.length != tokens.length) throw new IllegalArgumentException("one token per sequence");
+        checkTokens(tokens);
+        int[] positions = new int[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            for (int j = 0; j < i; j++) {
+                if (sequences[j] == sequences[i]) throw new IllegalArgumentException("a sequence appears twice in one decode step");
+            }
+            if (sequences[i].length() + 1 > maxContext) throw new ContextLimitException(sequences[i].length(), 1, maxContext);
+            positions[i] = sequences[i].length();
+        }
+        float[] logits = new float[tokens.length * c.vocabSize()];
+        step(tokens, positions, sequences, logits, 0, true);
+        for (Sequence s : sequences) s.advance(1);
+        return logits;
+    }
+
+    private void checkTokens(int[] tokens) {
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
+                        + " is outside the vocabulary (0.." + (c.vocabSize() - 1) + ")");
+            }
+        }
+    }
+
+    /**
+     * Runs rows through all layers. Logits go to {@code logits} from {@code logitsOffset}: all rows when
+     * {@code allRows}, else the last row only; none when {@code logits} is null.
+     */
+    private void step(int[] tokens, int[] positions, Sequence[] rowSequences, float[] logits, int logitsOffset, boolean allRows) {
+        int T = tokens.length, H = c.hiddenSize(), E = c.numExperts(), k = c.expertsPerToken();
+        ensureCapacity(T);
+        for (int t = 0; t < T; t++) w.embedding().copyTo((long) tokens[t] * H, x, t * H, H);
+        reportResiduals(0, T, positions, rowSequences);
+        for (int layer = 0; layer < c.numLayers(); layer++) {
+            Backend attention = placement.attention(layer);
+            attention.attention(layer, batchFor(attention, tokens, positions, rowSequences), x);
+            attention.router(layer, T, x, normed, routerLogits);
+            for (int t = 0; t < T; t++) TopKRouting.select(routerLogits, t * E, E, k, routeExperts, routeWeights, t * k);
+            reportRouting(layer, tokens, positions, rowSequences);
+            runExperts(layer, T);
+            combineExperts(T);
+            reportResiduals(layer + 1, T, positions, rowSequences);
+        }
+        if (logits == null) return;
+        Backend head = placement.head();
+        if (allRows) {
+            float[] out = logitsOffset == 0 && logits.length == T * c.vocabSize() ? logits : new float[T * c.vocabSize()];
+            head.head(T, x, out);
+            if (out != logits) System.arraycopy(out, 0, logits, logitsOffset, out.length);
+        } else {
+            float[] lastRow = Arrays.copyOfRange(x, (T - 1) * H, T * H);
+            head.head(1, lastRow, logits);
+        }
+    }
+
+    /** Each expert gets the rows routed to it, in row order, from the backend that holds it. */
+    private void runExperts(int layer, int T) {
+        int H = c.hiddenSize(), E = c.numExperts(), k = c.expertsPerToken();
+        for (int e = 0; e < E; e++) {
+            int count = 0;
+            for (int t = 0; t < T; t++) {
+                for (int slot = 0; slot < k; slot++) {
+                    if (routeExperts[t * k + slot] == e) groupRows[count++] = t * k + slot;
+                }
+            }
+            if (count == 0) continue;
+            int[] rows = new int[count];
+            for (int i = 0; i < count; i++) rows[i] = groupRows[i] / k;
+            placement.expert(layer, e).expert(layer, e, rows, count, normed, expertRows);
+            for (int i = 0; i < count; i++) System.arraycopy(expertRows, i * H, expertOut, groupRows[i] * H, H);
+        }
+    }
+
+    /** {@code x[t] += Σ_slot weight[t, slot] · out[t, slot]}, summed in router order. */
+    private void combineExperts(int T) {
+        int H = c.hiddenSize(), k = c.expertsPerToken();
+        for (int t = 0; t < T; t++) {
+            for (int i = 0; i < H; i++) {
+                float sum = 0f;
+                for (int slot = 0; slot < k; slot++) sum += routeWeights[t * k + slot] * expertOut[(t * k + slot) * H + i];
+                x[t * H + i] += sum;
+            }
+        }
+    }
+
+    private TokenBatch batchFor(Backend backend, int[] tokens, int[] positions, Sequence[] rowSequences) {
+        KvCache[] caches = new KvCache[tokens.length];
+        for (int t = 0; t < tokens.length; t++) caches[t] = rowSequences[t].cache(backend);
+        return new TokenBatch(tokens, positions, caches);
+    }
+
+    private void reportRouting(int layer, int[] tokens, int[] positions, Sequence[] rowSequences) {
+        if (listeners.isEmpty()) return;
+        int E = c.numExperts(), k = c.expertsPerToken();
+        for (int t = 0; t < tokens.length; t++) {
+            int[] experts = Arrays.copyOfRange(routeExperts, t * k, t * k + k);
+            float[] weights = Arrays.copyOfRange(routeWeights, t * k, t * k + k);
+            float[] all = Arrays.copyOfRange(routerLogits, t * E, t * E + E);
+            for (ForwardListener l : listeners) l.onRouting(layer, rowSequences[t].id(), positions[t], tokens[t], experts, weights, all);
+        }
+    }
+
+    private void reportResiduals(int stage, int T, int[] positions, Sequence[] rowSequences) {
+        if (listeners.isEmpty()) return;
+        int H = c.hiddenSize();
+        for (ForwardListener l : listeners) {
+            if (!l.wantsResiduals()) continue;
+            for (int t = 0; t < T; t++) l.onResidual(stage, rowSequences[t].id(), positions[t], Arrays.copyOfRange(x, t * H, t * H + H));
+        }
+    }
+
+    private void ensureCapacity(int T) {
+        int H = c.hiddenSize(), E = c.numExperts(), k = c.expertsPerToken();
+        if (x.length < T * H) {
+            x = new float[T * H];
+            normed = new float[T * H];
+            expertRows = new float[T * k * H];
+            expertOut = new float[T * k * H];
+            routerLogits = new float[T * E];
+            routeWeights = new float[T * k];
+            routeExperts = new int[T * k];
+            groupRows = new int[T * k];
+        }
+    }
+
+    @Override
+    public void close() {
+        placement.backends().forEach(Backend::close);
+    }
+}
