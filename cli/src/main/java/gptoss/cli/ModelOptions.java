@@ -1,0 +1,31 @@
+package gptoss.cli;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Options every command that runs a model shares. */
+public final class ModelOptions {
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Checkpoint folder (Hugging Face or original/ layout). Default: a generated synthetic tiny model.")
+    Path model;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--context", paramLabel = "N", description = "Context limit in tokens (default: the model's).")
+    Integer context;
+
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "128",
+            description = "Prompt tokens processed per forward chunk (default: ${DEFAULT-VALUE}).")
+    int prefillChunk;
+
+    /** The model folder to open: the given one or the embedded default. */
+    public Path modelPath() {
+        return model != null ? model : DefaultModel.path();
+    }
+
+    public int threads() {
+        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    }
+}
