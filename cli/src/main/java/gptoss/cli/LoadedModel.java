@@ -2,8 +2,10 @@ package gptoss.cli;
 
 import gptoss.model.checkpoint.Checkpoint;
 import gptoss.model.config.ModelConfig;
-import gptoss.runtime.cpu.CpuBackend;
-import gptoss.runtime.cpu.WorkerPool;
+import gptoss.runtime.backend.Backend;
+import gptoss.runtime.backend.BackendProvider;
+import gptoss.runtime.backend.BackendRequest;
+import gptoss.runtime.backend.Shard;
 import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.Placement;
 
@@ -12,13 +14,13 @@ import java.util.Locale;
 /** A checkpoint opened and wired to an engine, per the shared {@link ModelOptions}. */
 public final class LoadedModel implements AutoCloseable {
     private final Checkpoint checkpoint;
-    private final WorkerPool pool;
     private final Engine engine;
+    private final boolean profileKernels;
 
-    private LoadedModel(Checkpoint checkpoint, WorkerPool pool, Engine engine) {
+    private LoadedModel(Checkpoint checkpoint, Engine engine, boolean profileKernels) {
         this.checkpoint = checkpoint;
-        this.pool = pool;
         this.engine = engine;
+        this.profileKernels = profileKernels;
     }
 
     public static LoadedModel open(ModelOptions options) {
@@ -26,8 +28,11 @@ public final class LoadedModel implements AutoCloseable {
         Checkpoint checkpoint = Checkpoint.open(options.modelPath());
         try {
             ModelConfig c = checkpoint.config();
-            WorkerPool pool = new WorkerPool(options.threads());
-            CpuBackend backend = new CpuBackend(c, checkpoint.weights(), pool);
+            BackendProvider provider = BackendProvider.named(options.backend);
+            String unavailable = provider.unavailableReason();
+            if (unavailable != null) throw new IllegalStateException("backend " + provider.name() + " unavailable: " + unavailable);
+            Backend backend = provider.create(new BackendRequest(c, checkpoint.weights(), options.device, options.threads(),
+                    Shard.all(c), options.profileKernels));
             int context = options.context != null ? options.context : c.maxContext();
             if (context < 1 || context > c.maxContext()) {
                 throw new IllegalArgumentException("--context " + context + " must be in 1.." + c.maxContext());
@@ -37,7 +42,7 @@ public final class LoadedModel implements AutoCloseable {
                     checkpoint.directory(), checkpoint.layout().name().toLowerCase(Locale.ROOT).replace('_', ' '),
                     c.numLayers(), c.numExperts(), checkpoint.store().totalBytes() / (double) (1L << 30),
                     (System.nanoTime() - start) / 1_000_000);
-            return new LoadedModel(checkpoint, pool, engine);
+            return new LoadedModel(checkpoint, engine, options.profileKernels);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -56,10 +61,26 @@ public final class LoadedModel implements AutoCloseable {
         return engine;
     }
 
+    /** Prints per-kernel timings of every backend (when --profile-kernels was given). */
+    public void reportKernelTimings() {
+        if (!profileKernels) return;
+        for (Backend b : engine.placement().backends()) {
+            var timings = b.drainKernelTimings();
+            if (timings.isEmpty()) {
+                System.err.println(b.name() + ": no kernel timings recorded by this backend");
+                continue;
+            }
+            System.err.printf(Locale.ROOT, "%-28s %8s %12s %10s%n", b.name() + " kernel", "calls", "total ms", "mean us");
+            timings.entrySet().stream().sorted((a, z) -> Long.compare(z.getValue().nanos(), a.getValue().nanos()))
+                    .forEach(e -> System.err.printf(Locale.ROOT, "%-28s %8d %12.3f %10.1f%n", e.getKey(), e.getValue().calls(),
+                            e.getValue().nanos() / 1e6, e.getValue().nanos() / 1e3 / Math.max(1, e.getValue().calls())));
+        }
+    }
+
     @Override
     public void close() {
+        reportKernelTimings();
         engine.close();
-        pool.close();
         checkpoint.close();
     }
 }

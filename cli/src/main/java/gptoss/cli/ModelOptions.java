@@ -20,6 +20,16 @@ public final class ModelOptions {
             description = "Prompt tokens processed per forward chunk (default: ${DEFAULT-VALUE}).")
     int prefillChunk;
 
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|tornado",
+            description = "Backend that runs the model (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--device", defaultValue = "0", paramLabel = "N", description = "Device index of the backend (default: ${DEFAULT-VALUE}).")
+    int device;
+
+    @Option(names = "--profile-kernels", description = "Print per-kernel timings at the end (backends that record them).")
+    boolean profileKernels;
+
     /** The model folder to open: the given one or the embedded default. */
     public Path modelPath() {
         return model != null ? model : DefaultModel.path();

@@ -24,6 +24,7 @@ public final class CpuBackend implements Backend {
     private final YarnRope rope;
     private final float eps;
     private final Scratch scratch = new Scratch();
+    private boolean ownsPool;
 
     public CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool) {
         this.c = config;
@@ -33,9 +34,20 @@ public final class CpuBackend implements Backend {
         this.eps = (float) config.rmsNormEps();
     }
 
+    /** This backend, made responsible for shutting its pool down on {@link #close}. */
+    CpuBackend closingPool() {
+        ownsPool = true;
+        return this;
+    }
+
     @Override
     public String name() {
         return "cpu";
+    }
+
+    @Override
+    public void close() {
+        if (ownsPool) pool.close();
     }
 
     @Override
