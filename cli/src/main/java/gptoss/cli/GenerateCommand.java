@@ -65,6 +65,7 @@ final class GenerateCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "%d prompt tokens (%.1f tok/s), %d generated (%.2f tok/s), stop: %s%n",
                     r.promptTokens(), r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(),
                     r.reason().name().toLowerCase(Locale.ROOT).replace('_', ' '));
+            System.err.println(m.memoryReport());
         }
         return 0;
     }

@@ -240,9 +240,15 @@ public final class SyntheticCheckpoint {
             SplittableRandom random = new SplittableRandom(nameSeed ^ (chunk * 0xBF58476D1CE4E5B9L));
             switch (spec.fill()) {
                 case Fill.Uniform u -> {
-                    for (long i = 0; i < size; i += 2) {
-                        float v = u.center() + (float) (random.nextDouble() * 2 - 1) * u.radius();
-                        part.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, Bf16Tensor.fromFloat(v));
+                    // Four 16-bit uniform draws per random long: plenty of resolution for BF16's 8-bit mantissa.
+                    var layout = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+                    float step = u.radius() / 32768f;
+                    long bits = 0;
+                    for (long i = 0, n = 0; i < size; i += 2, n++) {
+                        if ((n & 3) == 0) bits = random.nextLong();
+                        float v = u.center() + ((int) (bits & 0xFFFF) - 32768) * step;
+                        bits >>>= 16;
+                        part.set(layout, i, Bf16Tensor.fromFloat(v));
                     }
                 }
                 case Fill.RandomBytes r -> {

@@ -70,7 +70,7 @@ public final class Engine implements AutoCloseable {
     }
 
     public Sequence newSequence() {
-        return new Sequence(nextSequenceId++, placement.attentionBackends(), maxContext);
+        return new Sequence(this, nextSequenceId++, placement.attentionBackends(), maxContext);
     }
 
     /**
@@ -79,6 +79,7 @@ public final class Engine implements AutoCloseable {
      */
     public float[] forward(Sequence sequence, int[] tokens, boolean allLogits) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to process");
+        checkOwned(sequence);
         checkTokens(tokens);
         if (sequence.length() + tokens.length > maxContext) {
             throw new ContextLimitException(sequence.length(), tokens.length, maxContext);
@@ -107,6 +108,7 @@ public final class Engine implements AutoCloseable {
         checkTokens(tokens);
         int[] positions = new int[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
+            checkOwned(sequences[i]);
             for (int j = 0; j < i; j++) {
                 if (sequences[j] == sequences[i]) throw new IllegalArgumentException("a sequence appears twice in one decode step");
             }
@@ -117,6 +119,10 @@ public final class Engine implements AutoCloseable {
         step(tokens, positions, sequences, logits, 0, true);
         for (Sequence s : sequences) s.advance(1);
         return logits;
+    }
+
+    private void checkOwned(Sequence sequence) {
+        if (sequence.owner() != this) throw new IllegalArgumentException("the sequence belongs to another engine");
     }
 
     private void checkTokens(int[] tokens) {

@@ -10,10 +10,12 @@ import java.util.Map;
 /** One token sequence being decoded: its length and its KV cache on every backend that runs attention. */
 public final class Sequence implements AutoCloseable {
     private final int id;
+    private final Engine owner;
     private final Map<Backend, KvCache> caches = new IdentityHashMap<>();
     private int length;
 
-    Sequence(int id, List<Backend> attentionBackends, int maxContext) {
+    Sequence(Engine owner, int id, List<Backend> attentionBackends, int maxContext) {
+        this.owner = owner;
         this.id = id;
         for (Backend b : attentionBackends) caches.put(b, b.newKvCache(maxContext));
     }
@@ -25,6 +27,10 @@ public final class Sequence implements AutoCloseable {
     /** Tokens processed so far (the position of the next token). */
     public int length() {
         return length;
+    }
+
+    Engine owner() {
+        return owner;
     }
 
     KvCache cache(Backend backend) {
