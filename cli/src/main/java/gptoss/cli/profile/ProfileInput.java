@@ -78,7 +78,7 @@ public final class ProfileInput {
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) continue;
             int lineNo = i + 1;
-            String where = file.getFileName() + ":" + lineNo;
+            String where = file.getFileName() + " line " + lineNo;
             JsonNode node;
             try {
                 node = JSON.readTree(lines.get(i));
