@@ -26,6 +26,10 @@ public final class TokenList {
         size += more.length;
     }
 
+    public void clear() {
+        size = 0;
+    }
+
     public int size() {
         return size;
     }
