@@ -42,13 +42,18 @@ public final class HarmonyTokenizer {
         this.tokenBytes = tokenBytes;
     }
 
-    private static final class Holder {
-        static final HarmonyTokenizer INSTANCE = load();
-    }
+    private static volatile HarmonyTokenizer shared;
 
-    /** The shared tokenizer, loaded on first use. */
+    /** The shared tokenizer, loaded on first use (a failed load throws and is retried on the next call). */
     public static HarmonyTokenizer instance() {
-        return Holder.INSTANCE;
+        HarmonyTokenizer t = shared;
+        if (t == null) {
+            synchronized (HarmonyTokenizer.class) {
+                t = shared;
+                if (t == null) shared = t = load();
+            }
+        }
+        return t;
     }
 
     private static HarmonyTokenizer load() {
