@@ -76,11 +76,4 @@ public record DeviceSpec(String backend, int index, long memoryBytes) {
         }
         return devices;
     }
-
-    /** The list in {@link #parseList} syntax. */
-    public static String format(List<DeviceSpec> devices) {
-        List<String> parts = new ArrayList<>();
-        for (DeviceSpec d : devices) parts.add(d.id() + (d.memoryBytes() == ASK_BACKEND ? "" : "=" + d.memoryBytes() + "B"));
-        return String.join(",", parts);
-    }
 }

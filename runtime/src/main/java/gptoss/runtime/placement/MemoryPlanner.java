@@ -162,11 +162,15 @@ public final class MemoryPlanner {
         int at = 0;
         for (int l = 0; l <= L; l++) {
             while (at < order.size() && dense[l] + (l < L && !attends[order.get(at)] ? attentionWs : 0) > room[order.get(at)]) at++;
+            if (at == order.size() && l == L) {
+                // The head need not follow the pipeline: any device with room will do.
+                for (int i = 0; i < order.size() && at == order.size(); i++) if (dense[L] <= room[order.get(i)]) at = i;
+            }
             if (at == order.size()) {
                 String what = l == L ? "the head (" + MemorySize.format(headCost) + " with its buffers)"
                         : "attention of layer " + l + " (" + MemorySize.format(memory.footprint().layerDenseBytes(l)) + " weights, "
                         + MemorySize.format(memory.kvCacheBytes(l)) + " KV cache at context " + memory.settings().context() + ")";
-                throw new PlacementException(what + " fits on no device after layers 0.." + (l - 1) + "; " + needsVersusOffers());
+                throw new PlacementException(what + " fits on no device" + (l == L ? "" : " after layers 0.." + (l - 1)) + "; " + needsVersusOffers());
             }
             int d = order.get(at);
             room[d] -= dense[l] + (l < L && !attends[d] ? attentionWs : 0);
@@ -251,7 +255,7 @@ public final class MemoryPlanner {
         return "the model needs at least " + MemorySize.format(needs) + " (weights " + MemorySize.format(f.totalBytes())
                 + ", KV cache " + MemorySize.format(kv) + " " + s.kvPrecision().cliName() + " for " + s.sequences() + " x "
                 + s.context() + " tokens, activations " + MemorySize.format(activations) + ") and the devices offer "
-                + MemorySize.format(offers) + " (" + String.join(", ", each) + (memory.settings().reserveBytes() > 0 ? ", after keeping "
+                + MemorySize.format(offers) + " (" + String.join(", ", each) + (memory.settings().reserveBytes() > 0 && devices.stream().anyMatch(d -> !d.isHost()) ? ", after keeping "
                 + MemorySize.format(memory.settings().reserveBytes()) + " free per accelerator" : "") + ")"
                 + (needs > offers ? ": short by " + MemorySize.format(needs - offers) : "");
     }

@@ -57,7 +57,7 @@ public final class PlanReport {
         for (int d = 0; d < plan.devices().size(); d++) {
             if (!plan.computes(d) && plan.host() != d) continue;
             DeviceUsage u = plan.usage(d);
-            out.append(String.format(Locale.ROOT, "  %-11s %s of %s: attention %s, experts %s%n", u.device().id(),
+            out.append(String.format(Locale.ROOT, "  %-11s %s of %s: holds %s, experts %s%n", u.device().id(),
                     MemorySize.format(u.totalBytes()), MemorySize.format(u.device().memoryBytes()), roles(plan, d), experts(plan, d)));
         }
         return out.toString();
