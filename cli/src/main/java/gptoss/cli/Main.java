@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 GenerateCommand.class,
                 SynthCommand.class,
+                PlanCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
