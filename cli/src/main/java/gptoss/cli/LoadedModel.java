@@ -8,7 +8,16 @@ import gptoss.runtime.backend.BackendRequest;
 import gptoss.runtime.backend.Shard;
 import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.Placement;
+import gptoss.runtime.placement.DeviceSpec;
+import gptoss.runtime.placement.MemoryModel;
+import gptoss.runtime.placement.MemoryPlanner;
+import gptoss.runtime.placement.ModelFootprint;
+import gptoss.runtime.placement.PlacementFactory;
+import gptoss.runtime.placement.PlacementPlan;
+import gptoss.runtime.placement.PlanReport;
+import gptoss.runtime.placement.PlanSettings;
 
+import java.util.List;
 import java.util.Locale;
 
 /** A checkpoint opened and wired to an engine, per the shared {@link ModelOptions}. */
@@ -28,16 +37,26 @@ public final class LoadedModel implements AutoCloseable {
         Checkpoint checkpoint = Checkpoint.open(options.modelPath());
         try {
             ModelConfig c = checkpoint.config();
-            BackendProvider provider = BackendProvider.named(options.backend);
-            String unavailable = provider.unavailableReason();
-            if (unavailable != null) throw new IllegalStateException("backend " + provider.name() + " unavailable: " + unavailable);
-            Backend backend = provider.create(new BackendRequest(c, checkpoint.weights(), options.device, options.threads(),
-                    Shard.all(c), options.profileKernels));
-            int context = options.context != null ? options.context : c.maxContext();
-            if (context < 1 || context > c.maxContext()) {
-                throw new IllegalArgumentException("--context " + context + " must be in 1.." + c.maxContext());
+            if (options.context != null && (options.context < 1 || options.context > c.maxContext())) {
+                throw new IllegalArgumentException("--context " + options.context + " must be in 1.." + c.maxContext());
             }
-            Engine engine = new Engine(c, checkpoint.weights(), Placement.single(backend, c), context, options.prefillChunk);
+            Placement placement;
+            int context;
+            if (options.devices != null || options.placement != null) {
+                PlacementPlan plan = plan(options, checkpoint);
+                context = plan.settings().context();
+                placement = PlacementFactory.create(plan, checkpoint.weights(), options.threads(), options.profileKernels);
+                System.err.print("placement over " + plan.devices().size() + " device(s):\n" + PlanReport.brief(plan));
+            } else {
+                BackendProvider provider = BackendProvider.named(options.backend);
+                String unavailable = provider.unavailableReason();
+                if (unavailable != null) throw new IllegalStateException("backend " + provider.name() + " unavailable: " + unavailable);
+                Backend backend = provider.create(new BackendRequest(c, checkpoint.weights(), options.device, options.threads(),
+                        Shard.all(c), options.profileKernels));
+                placement = Placement.single(backend, c);
+                context = options.context != null ? options.context : c.maxContext();
+            }
+            Engine engine = new Engine(c, checkpoint.weights(), placement, context, options.prefillChunk);
             System.err.printf(Locale.ROOT, "loaded %s (%s layout, %d layers, %d experts, %.2f GiB mapped) in %d ms%n",
                     checkpoint.directory(), checkpoint.layout().name().toLowerCase(Locale.ROOT).replace('_', ' '),
                     c.numLayers(), c.numExperts(), checkpoint.store().totalBytes() / (double) (1L << 30),
@@ -47,6 +66,19 @@ public final class LoadedModel implements AutoCloseable {
             checkpoint.close();
             throw e;
         }
+    }
+
+    /** The plan given by --placement, or made by the planner for --devices. */
+    private static PlacementPlan plan(ModelOptions options, Checkpoint checkpoint) {
+        if (options.devices != null && options.placement != null) throw new IllegalArgumentException("give --devices or --placement, not both");
+        ModelConfig c = checkpoint.config();
+        ModelFootprint footprint = ModelFootprint.of(c, checkpoint.weights());
+        int requested = options.context != null ? options.context : 0;
+        if (options.placement != null) return PlacementPlan.read(options.placement, c, footprint, requested);
+        PlanSettings settings = new PlanSettings(requested > 0 ? requested : c.maxContext(), 1, options.prefillChunk,
+                PlanSettings.KvPrecision.FP32, PlanSettings.Split.LAYER, PlanSettings.DEFAULT_RESERVE);
+        List<DeviceSpec> devices = PlacementFactory.withBackendMemory(DeviceSpec.parseList(options.devices), BackendProvider::named);
+        return MemoryPlanner.plan(new MemoryModel(c, footprint, settings), devices, null);
     }
 
     public Checkpoint checkpoint() {
@@ -99,8 +131,14 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /** Prints the rows that crossed between devices (when the placement spans several). */
+    public void reportTransfers() {
+        if (engine.placement().backends().size() > 1) System.err.print(engine.transfers().report(engine.placement()));
+    }
+
     @Override
     public void close() {
+        reportTransfers();
         reportKernelTimings();
         engine.close();
         checkpoint.close();

@@ -8,9 +8,13 @@ import picocli.CommandLine.Command;
 @Command(name = "gptoss", mixinStandardHelpOptions = true, version = "gptoss 0.1.0",
         description = "Run OpenAI's gpt-oss models on the JVM (CPU Vector API, TornadoVM).",
         subcommands = {
+                RunCommand.class,
+                ChatCommand.class,
+                RenderCommand.class,
                 LogitsCommand.class,
                 GenerateCommand.class,
                 SynthCommand.class,
+                PlanCommand.class,
                 gptoss.cli.profile.ProfileCommand.class,
                 CommandLine.HelpCommand.class
         })

@@ -27,6 +27,14 @@ public final class ModelOptions {
     @Option(names = "--device", defaultValue = "0", paramLabel = "N", description = "Device index of the backend (default: ${DEFAULT-VALUE}).")
     int device;
 
+    @Option(names = "--devices", paramLabel = "LIST",
+            description = "Spread the model over devices as 'gptoss plan' would, e.g. cpu:0=8GiB,cpu:1=8GiB or "
+                    + "tornado:0=24GiB,cpu=64GiB (replaces --backend/--device).")
+    String devices;
+
+    @Option(names = "--placement", paramLabel = "FILE.json", description = "Run the placement written by 'gptoss plan --json'.")
+    Path placement;
+
     @Option(names = "--profile-kernels", description = "Print per-kernel timings at the end (backends that record them).")
     boolean profileKernels;
 

@@ -5,14 +5,19 @@ import gptoss.runtime.backend.KvCache;
 
 /**
  * fp32 keys and values of one sequence, per layer. Full-attention layers grow by doubling up to the context
- * limit; sliding-window layers keep a ring of exactly {@code sliding_window} positions (position p in slot
- * p mod window), which is all they can ever attend to.
+ * limit; sliding-window layers keep a ring of {@code sliding_window + REWIND_SLACK} positions (position p in slot
+ * p mod ring): the window is all they attend to, and the slack lets a chat rewind to an earlier turn (dropping
+ * its chain of thought) without recomputing the prompt.
  */
 final class CpuKvCache implements KvCache {
+    /** Positions a sliding-window layer keeps beyond its window, so the sequence can be truncated that far back. */
+    static final int REWIND_SLACK = 1024;
+
     private final ModelConfig config;
     private final int maxContext;
     private final float[][] keys;   // [layer][slots * KV]
     private final float[][] values; // [layer][slots * KV]
+    private final int ring;         // slots of a sliding-window layer
     private int length;
 
     CpuKvCache(ModelConfig config, int maxContext) {
@@ -20,6 +25,7 @@ final class CpuKvCache implements KvCache {
         this.maxContext = maxContext;
         this.keys = new float[config.numLayers()][];
         this.values = new float[config.numLayers()][];
+        this.ring = Math.min(maxContext, config.slidingWindow() + REWIND_SLACK);
     }
 
     @Override
@@ -31,8 +37,7 @@ final class CpuKvCache implements KvCache {
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) throw new IllegalArgumentException("cannot truncate " + length + " to " + newLength);
         // A ring cannot give back positions it has overwritten: the oldest one still needed must be intact.
-        int window = config.slidingWindow();
-        if (Math.max(0, newLength - window + 1) + window < length) {
+        if (Math.max(0, newLength - config.slidingWindow() + 1) + ring < length) {
             for (int l = 0; l < keys.length; l++) {
                 if (config.isSliding(l) && keys[l] != null) {
                     throw new IllegalStateException("a sliding-window cache cannot rewind from " + length + " to " + newLength);
@@ -51,7 +56,7 @@ final class CpuKvCache implements KvCache {
 
     /** Slot of {@code position} in layer {@code layer}'s arrays. */
     int slot(int layer, int position) {
-        return config.isSliding(layer) ? position % config.slidingWindow() : position;
+        return config.isSliding(layer) ? position % ring : position;
     }
 
     float[] keys(int layer) {
@@ -67,8 +72,8 @@ final class CpuKvCache implements KvCache {
         int kv = config.kvDim();
         int slot = slot(layer, position);
         if (keys[layer] == null || keys[layer].length < (slot + 1) * kv) {
-            int slots = config.isSliding(layer) ? Math.min(config.slidingWindow(), maxContext)
-                    : Math.min(maxContext, Math.max(16, Integer.highestOneBit(slot) * 2));
+            int grown = Math.min(maxContext, Math.max(16, Integer.highestOneBit(slot) * 2));
+            int slots = config.isSliding(layer) ? Math.min(ring, grown) : grown;
             keys[layer] = grow(keys[layer], slots * kv);
             values[layer] = grow(values[layer], slots * kv);
         }

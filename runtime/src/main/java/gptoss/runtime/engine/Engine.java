@@ -27,6 +27,7 @@ public final class Engine implements AutoCloseable {
     private final int maxContext;
     private final int prefillChunk;
     private final List<ForwardListener> listeners = new CopyOnWriteArrayList<>();
+    private final TransferStats transfers;
     private int nextSequenceId;
 
     private float[] x = new float[0], normed = new float[0], routerLogits = new float[0];
@@ -43,6 +44,7 @@ public final class Engine implements AutoCloseable {
         this.placement = placement;
         this.maxContext = maxContext;
         this.prefillChunk = prefillChunk;
+        this.transfers = new TransferStats(placement, config.numLayers(), config.numExperts(), config.hiddenSize());
     }
 
     public Engine(ModelConfig config, ModelWeights weights, Placement placement) {
@@ -59,6 +61,11 @@ public final class Engine implements AutoCloseable {
 
     public int maxContext() {
         return maxContext;
+    }
+
+    /** Activation rows that crossed between backends so far (see {@link TransferStats}). */
+    public TransferStats transfers() {
+        return transfers;
     }
 
     public void addListener(ForwardListener listener) {
@@ -145,6 +152,7 @@ public final class Engine implements AutoCloseable {
         reportResiduals(0, T, positions, rowSequences);
         for (int layer = 0; layer < c.numLayers(); layer++) {
             Backend attention = placement.attention(layer);
+            transfers.onLayer(layer, T);
             attention.attention(layer, batchFor(attention, tokens, positions, rowSequences), x);
             attention.router(layer, T, x, normed, routerLogits);
             for (int t = 0; t < T; t++) TopKRouting.select(routerLogits, t * E, E, k, routeExperts, routeWeights, t * k);
@@ -155,6 +163,7 @@ public final class Engine implements AutoCloseable {
         }
         if (logits == null) return;
         Backend head = placement.head();
+        transfers.onHead(allRows ? T : 1);
         if (allRows) {
             float[] out = logitsOffset == 0 && logits.length == T * c.vocabSize() ? logits : new float[T * c.vocabSize()];
             head.head(T, x, out);
@@ -176,6 +185,7 @@ public final class Engine implements AutoCloseable {
                 }
             }
             if (count == 0) continue;
+            transfers.onExpert(layer, e, count);
             int[] rows = new int[count];
             for (int i = 0; i < count; i++) rows[i] = groupRows[i] / k;
             placement.expert(layer, e).expert(layer, e, rows, count, normed, expertRows);

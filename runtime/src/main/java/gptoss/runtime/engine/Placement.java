@@ -4,8 +4,10 @@ import gptoss.model.config.ModelConfig;
 import gptoss.runtime.backend.Backend;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -16,12 +18,19 @@ public final class Placement {
     private final Backend[] attention;   // [L]
     private final Backend[][] experts;   // [L][E]
     private final Backend head;
+    private final Map<Backend, String> labels = new IdentityHashMap<>();
 
     public Placement(Backend[] attention, Backend[][] experts, Backend head) {
+        this(attention, experts, head, Map.of());
+    }
+
+    /** With a label per backend (e.g. the device id "cpu:1") for reports; unlabelled backends use their name. */
+    public Placement(Backend[] attention, Backend[][] experts, Backend head, Map<Backend, String> labels) {
         this.attention = attention.clone();
         this.experts = new Backend[experts.length][];
         for (int l = 0; l < experts.length; l++) this.experts[l] = experts[l].clone();
         this.head = head;
+        this.labels.putAll(labels);
     }
 
     /** Everything on one backend. */
@@ -54,6 +63,11 @@ public final class Placement {
         for (Backend[] layer : experts) all.addAll(List.of(layer));
         all.add(head);
         return new ArrayList<>(all);
+    }
+
+    /** The label of {@code backend} in reports: the one given at construction, else its name. */
+    public String label(Backend backend) {
+        return labels.getOrDefault(backend, backend.name());
     }
 
     /** Distinct backends that hold attention of some layer (and so a KV cache per sequence). */
