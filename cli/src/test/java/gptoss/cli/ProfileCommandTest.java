@@ -3,6 +3,7 @@ package gptoss.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import gptoss.model.testing.GoldenCase;
+import gptoss.model.tokenizer.HarmonyTokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -202,6 +203,46 @@ class ProfileCommandTest {
         CliRunner.Run same = CliRunner.run("profile", "diff", a.toString(), a.toString(), "--top", "0");
         assertEquals(0, same.exitCode(), same.err());
         assertTrue(same.out().contains("0.0000       0.0000"), same.out());
+    }
+
+    @Test
+    void textAndChatPromptsAreRenderedThroughHarmony() throws IOException {
+        Path tiny = dir.resolve("tiny");
+        assertEquals(0, CliRunner.run("synth", "--out", tiny.toString(), "--preset", "tiny", "--seed", "4").exitCode());
+        Path input = dir.resolve("corpus.jsonl"), out = dir.resolve("text");
+        Files.write(input, List.of("{\"prompt\": \"Why is the sky blue?\"}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a prime.\"}]}"));
+        CliRunner.Run r = CliRunner.run("profile", "--model", tiny.toString(), "--input", input.toString(), "--out", out.toString(),
+                "--no-system", "--max-tokens", "3", "--threads", "2");
+        assertEquals(0, r.exitCode(), r.err());
+
+        HarmonyTokenizer tok = HarmonyTokenizer.instance();
+        int[] expected0 = tok.encodeWithSpecialTokens("<|start|>user<|message|>Why is the sky blue?<|end|><|start|>assistant");
+        java.util.Map<Integer, java.util.TreeMap<Integer, Integer>> tokens = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(out.resolve("trace.jsonl"))) {
+            JsonNode n = JSON.readTree(line);
+            if (n.get("layer").asInt() == 0) tokens.computeIfAbsent(n.get("prompt").asInt(), k -> new java.util.TreeMap<>()).put(n.get("pos").asInt(), n.get("token").asInt());
+        }
+        int[] seen0 = tokens.get(0).values().stream().mapToInt(Integer::intValue).toArray();
+        assertArrayEquals(expected0, Arrays.copyOf(seen0, expected0.length), "text prompt as a user message for completion");
+        assertTrue(seen0.length <= expected0.length + 3);
+        String chat = tok.decode(tokens.get(1).values().stream().mapToInt(Integer::intValue).toArray());
+        assertTrue(chat.startsWith("<|start|>system<|message|>") && chat.contains("<|start|>user<|message|>Name a prime.<|end|><|start|>assistant"), chat);
+
+        JsonNode summary = JSON.readTree(out.resolve("summary.json").toFile());
+        JsonNode top = summary.get("layers").get(0).get("top_tokens");
+        int checked = 0;
+        for (JsonNode expert : top) {
+            for (JsonNode t : expert) {
+                int id = t.get("id").asInt();
+                if (id < HarmonyTokenizer.ORDINARY_TOKENS && tok.decode(new int[]{id}).indexOf('\uFFFD') < 0) {
+                    assertEquals(tok.decode(new int[]{id}), t.get("text").asText());
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 0, "top tokens carry their text");
+        assertTrue(Files.readString(out.resolve("report.html")).contains("<code>&lt;|start|&gt;</code>"), "the report shows token text");
     }
 
     @Test

@@ -3,6 +3,7 @@ package gptoss.cli.profile;
 import gptoss.cli.LoadedModel;
 import gptoss.cli.ModelOptions;
 import gptoss.model.config.ModelConfig;
+import gptoss.model.harmony.HarmonyChat;
 import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.Sequence;
 import gptoss.runtime.profile.RoutingProfile;
@@ -18,6 +19,8 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -49,8 +52,11 @@ public final class ProfileCommand implements Callable<Integer> {
     int maxTokens;
 
     @Option(names = "--stop-on-eos", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Stop a continuation at the config's eos_token_id (default: ${DEFAULT-VALUE}).")
+            description = "Stop a continuation at <|return|>, <|call|> or the config's eos_token_id (default: ${DEFAULT-VALUE}).")
     boolean stopOnEos;
+
+    @Option(names = "--no-system", description = "Render text prompts as a user message alone, without the default system message.")
+    boolean noSystem;
 
     @Option(names = "--top-tokens", defaultValue = "10", paramLabel = "N",
             description = "Top tokens listed per expert in summary.json and the report (default: ${DEFAULT-VALUE}).")
@@ -70,7 +76,7 @@ public final class ProfileCommand implements Callable<Integer> {
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
         if (topTokens < 0) throw new IllegalArgumentException("--top-tokens must be >= 0");
         List<ProfileInput.Prompt> prompts = ProfileInput.read(input);
-        PromptCodec codec = PromptCodec.tokensOnly();
+        PromptCodec codec = new PromptCodec(HarmonyChat.standard(), !noSystem);
         List<int[]> encoded = new ArrayList<>();
         for (ProfileInput.Prompt p : prompts) encoded.add(codec.encode(p));
         Files.createDirectories(out);
@@ -86,7 +92,12 @@ public final class ProfileCommand implements Callable<Integer> {
             profile = RoutingProfile.forModel(c);
             try (RoutingProfiler profiler = RoutingProfiler.attach(m.engine(), profile, routerLogits)) {
                 if (trace != null) profiler.addSink(trace);
-                run = run(m.engine(), encoded, trace, stopOnEos ? c.eosTokenId() : -1);
+                Set<Integer> stops = new HashSet<>();
+                if (stopOnEos) {
+                    stops.addAll(codec.stopTokens());
+                    if (c.eosTokenId() >= 0) stops.add(c.eosTokenId());
+                }
+                run = run(m.engine(), encoded, trace, stops);
             }
         }
 
@@ -115,7 +126,7 @@ public final class ProfileCommand implements Callable<Integer> {
     record Run(long promptTokens, long prefillNanos, long generatedTokens, long decodeNanos) {
     }
 
-    private Run run(Engine engine, List<int[]> prompts, TraceWriter trace, int eos) {
+    private Run run(Engine engine, List<int[]> prompts, TraceWriter trace, Set<Integer> stops) {
         Sampler greedy = new GreedySampler();
         int V = engine.config().vocabSize();
         long promptTokens = 0, generated = 0, prefillNanos = 0, decodeNanos = 0, lastReport = System.nanoTime();
@@ -128,7 +139,7 @@ public final class ProfileCommand implements Callable<Integer> {
                 long t1 = System.nanoTime();
                 for (int n = 0; n < maxTokens && seq.length() < engine.maxContext(); n++) {
                     int next = greedy.sample(logits, 0, V);
-                    if (next == eos) break;
+                    if (stops.contains(next)) break;
                     logits = engine.forward(seq, new int[]{next}, false);
                     generated++;
                 }

@@ -35,12 +35,11 @@ public final class ProfileInput {
     public record TextPrompt(int line, String text) implements Prompt {
     }
 
-    /** A conversation to render through Harmony. */
-    public record ChatPrompt(int line, List<ChatMessage> messages) implements Prompt {
-    }
-
-    /** One message of a {@link ChatPrompt}. */
-    public record ChatMessage(String role, String content) {
+    /**
+     * A conversation to render through Harmony: {@code request} is the line itself, a chat-completions request
+     * ({@code messages}, and optionally {@code reasoning_effort}, {@code tools}); {@code messages} counts its messages.
+     */
+    public record ChatPrompt(int line, String request, int messages) implements Prompt {
     }
 
     public static List<Prompt> read(Path file) throws IOException {
@@ -93,7 +92,7 @@ public final class ProfileInput {
                 JsonNode p = node.get("prompt");
                 if (!p.isTextual() || p.asText().isEmpty()) throw new IllegalArgumentException(where + ": \"prompt\" must be a non-empty string");
                 out.add(new TextPrompt(lineNo, p.asText()));
-            } else out.add(new ChatPrompt(lineNo, messages(node.get("messages"), where)));
+            } else out.add(new ChatPrompt(lineNo, lines.get(i).strip(), messages(node.get("messages"), where)));
         }
         return out;
     }
@@ -111,17 +110,14 @@ public final class ProfileInput {
         return ids;
     }
 
-    private static List<ChatMessage> messages(JsonNode array, String where) {
+    private static int messages(JsonNode array, String where) {
         if (!array.isArray() || array.isEmpty()) throw new IllegalArgumentException(where + ": \"messages\" must be a non-empty array");
-        List<ChatMessage> out = new ArrayList<>();
         for (int j = 0; j < array.size(); j++) {
             JsonNode m = array.get(j);
-            JsonNode role = m.get("role"), content = m.get("content");
-            if (role == null || !role.isTextual() || content == null || !content.isTextual()) {
-                throw new IllegalArgumentException(where + ": messages[" + j + "] needs string \"role\" and \"content\"");
+            if (!m.isObject() || m.get("role") == null || !m.get("role").isTextual()) {
+                throw new IllegalArgumentException(where + ": messages[" + j + "] needs a string \"role\"");
             }
-            out.add(new ChatMessage(role.asText(), content.asText()));
         }
-        return out;
+        return array.size();
     }
 }
