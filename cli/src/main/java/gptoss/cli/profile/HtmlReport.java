@@ -42,9 +42,9 @@ final class HtmlReport {
                 <style>
                 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
                 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
-                th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; vertical-align: top; }
+                th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; vertical-align: top; white-space: nowrap; }
                 th { background: #f0f0f0; }
-                td.text, th.text { text-align: left; }
+                td.text, th.text { text-align: left; white-space: normal; }
                 code { white-space: pre; background: #f4f4f4; padding: 0 2px; }
                 img { max-width: 100%; border: 1px solid #ddd; }
                 details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: bold; }
