@@ -1,0 +1,60 @@
+package gptoss.tornado;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import gptoss.runtime.backend.Backend.KernelTiming;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Per-kernel device times from TornadoVM's profiler ({@code ProfilerMode.SILENT}): after each execution the new
+ * part of the graph's JSON log gives {@code TASK_KERNEL_TIME} per task (OpenCL/CUDA event times) and the graph's
+ * copy-in time. Times are summed per kernel kind ("attention.qkvMatvec", ...), counting only the variant that
+ * did work; the idle variant's launch is left out.
+ */
+final class KernelProfiler {
+    private final ObjectMapper json = new ObjectMapper();
+    private final Map<String, KernelTiming> timings = new TreeMap<>();
+    private final int[] consumed; // characters of each graph's log already read
+
+    KernelProfiler(int graphs) {
+        consumed = new int[graphs];
+    }
+
+    void record(Stage stage, TornadoExecutionResult result, Collection<String> activeTasks, long hostCopyNanos) {
+        String log = result.getProfilerResult().getProfileLog();
+        if (log == null || log.length() <= consumed[stage.index]) return;
+        String fresh = log.substring(consumed[stage.index]);
+        consumed[stage.index] = log.length();
+        try (MappingIterator<JsonNode> it = json.readerFor(JsonNode.class).readValues(fresh)) {
+            while (it.hasNext()) {
+                JsonNode graph = it.next().path(stage.name);
+                if (graph.isMissingNode()) continue;
+                for (String task : activeTasks) {
+                    JsonNode t = graph.path(stage.name + "." + task);
+                    if (t.has("TASK_KERNEL_TIME")) add(stage.kind + "." + task, t.get("TASK_KERNEL_TIME").asLong());
+                }
+                long copies = graph.path("COPY_IN_TIME").asLong(0) + graph.path("COPY_OUT_TIME").asLong(0);
+                add(stage.kind + ".transfers", copies + hostCopyNanos);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("unreadable TornadoVM profiler log", e);
+        }
+    }
+
+    private void add(String key, long nanos) {
+        timings.merge(key, new KernelTiming(1, nanos), (a, b) -> new KernelTiming(a.calls() + 1, a.nanos() + b.nanos()));
+    }
+
+    Map<String, KernelTiming> drain() {
+        Map<String, KernelTiming> out = Map.copyOf(timings);
+        timings.clear();
+        return out;
+    }
+}

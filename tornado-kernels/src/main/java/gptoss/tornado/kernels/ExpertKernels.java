@@ -1,0 +1,183 @@
+package gptoss.tornado.kernels;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * One MoE expert (spec §2.3.4) with MXFP4 weights decoded inside the products: the 16 bytes of a block hold
+ * elements 2j (low nibble) and 2j+1 (high nibble), value = FP4[nibble] · 2^(scale − 127), looked up in
+ * {@link DecodeTables}. The weights of all experts a backend holds in a layer lie in one array, expert
+ * {@code params[EXPERT]} first at row {@code expert · rows}:
+ * gate/up blocks [E, 2I, H/32, 16], scales [E, 2I, H/32], bias [E, 2I] (rows interleave gate (even) and
+ * linear (odd)); down blocks [E, H, I/32, 16], scales [E, H, I/32], bias [E, H].
+ * <ul>
+ *   <li>{@link #gateUpMatvec} / {@link #gateUpTiled}: {@code y[t, j] = swiglu(W1[2j]·x[t] + b1[2j], W1[2j+1]·x[t] + b1[2j+1])}
+ *       with the clamped SwiGLU; the gate and linear rows of a channel are computed side by side.</li>
+ *   <li>{@link #downMatvec} / {@link #downTiled}: {@code out[t] = W2 · y[t] + b2}.</li>
+ * </ul>
+ * Decode (matvec) variants: one work-group per output channel, threads split the bytes of the row, local
+ * reduction. Prefill (tiled) variants: 16 outputs × 16 rows per work-group, one 32-element block per K step,
+ * each weight decoded once per tile.
+ */
+public final class ExpertKernels {
+    /** Work-group size of the matvec variants (a power of two). */
+    public static final int LOCAL = 128;
+    /** Tile edge of the tiled variants. */
+    public static final int TILE = 16;
+    /** Elements per MXFP4 block, the K step of the tiled variants. */
+    private static final int BLOCK = 32;
+
+    private ExpertKernels() {
+    }
+
+    /** gpt-oss's clamped SwiGLU: {@code min(g, limit) · σ(α · min(g, limit)) · (clamp(l, ±limit) + 1)}. */
+    private static float swiglu(float gate, float linear, float alpha, float limit) {
+        float g = TornadoMath.min(gate, limit);
+        float l = TornadoMath.max(-limit, TornadoMath.min(linear, limit));
+        return g * (1.0f / (1.0f + TornadoMath.exp(-alpha * g))) * (l + 1.0f);
+    }
+
+    /** Decode gate/up + SwiGLU for rows {@code t < params[MATVEC_ROWS]}; global size I·LOCAL, local LOCAL. x: [rows, H], y: [rows, I]. */
+    public static void gateUpMatvec(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias,
+                                    FloatArray y, FloatArray tables, IntArray params, int H, int I, float alpha, float limit) {
+        int j = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        int rows = params.get(Params.MATVEC_ROWS);
+        float[] gatePartial = ctx.allocateFloatLocalArray(LOCAL);
+        float[] linearPartial = ctx.allocateFloatLocalArray(LOCAL);
+        int gateRow = params.get(Params.EXPERT) * 2 * I + 2 * j;
+        int bytesPerRow = H / 2;
+        int blocksPerRow = H / BLOCK;
+        for (int t = 0; t < rows; t++) {
+            float gate = 0f;
+            float linear = 0f;
+            for (int b = lid; b < bytesPerRow; b += LOCAL) {
+                float x0 = x.get(t * H + 2 * b);
+                float x1 = x.get(t * H + 2 * b + 1);
+                int g = blocks.get(gateRow * bytesPerRow + b) & 0xFF;
+                int l = blocks.get((gateRow + 1) * bytesPerRow + b) & 0xFF;
+                float gScale = DecodeTables.e8m0(scales, gateRow * blocksPerRow + (b >> 4), tables);
+                float lScale = DecodeTables.e8m0(scales, (gateRow + 1) * blocksPerRow + (b >> 4), tables);
+                gate += gScale * (DecodeTables.fp4(g & 0x0F, tables) * x0 + DecodeTables.fp4(g >> 4, tables) * x1);
+                linear += lScale * (DecodeTables.fp4(l & 0x0F, tables) * x0 + DecodeTables.fp4(l >> 4, tables) * x1);
+            }
+            gatePartial[lid] = gate;
+            linearPartial[lid] = linear;
+            ctx.localBarrier();
+            for (int stride = LOCAL / 2; stride > 0; stride >>= 1) {
+                if (lid < stride) {
+                    gatePartial[lid] += gatePartial[lid + stride];
+                    linearPartial[lid] += linearPartial[lid + stride];
+                }
+                ctx.localBarrier();
+            }
+            if (lid == 0) {
+                y.set(t * I + j, swiglu(gatePartial[0] + bias.get(gateRow), linearPartial[0] + bias.get(gateRow + 1), alpha, limit));
+            }
+            ctx.localBarrier();
+        }
+    }
+
+    /** Decode down projection + bias for rows {@code t < params[MATVEC_ROWS]}; global size H·LOCAL, local LOCAL. y: [rows, I], out: [rows, H]. */
+    public static void downMatvec(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias,
+                                  FloatArray out, FloatArray tables, IntArray params, int H, int I) {
+        int o = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        int rows = params.get(Params.MATVEC_ROWS);
+        float[] partial = ctx.allocateFloatLocalArray(LOCAL);
+        int row = params.get(Params.EXPERT) * H + o;
+        int bytesPerRow = I / 2;
+        int blocksPerRow = I / BLOCK;
+        for (int t = 0; t < rows; t++) {
+            float sum = 0f;
+            for (int b = lid; b < bytesPerRow; b += LOCAL) {
+                int w = blocks.get(row * bytesPerRow + b) & 0xFF;
+                float scale = DecodeTables.e8m0(scales, row * blocksPerRow + (b >> 4), tables);
+                sum += scale * (DecodeTables.fp4(w & 0x0F, tables) * y.get(t * I + 2 * b)
+                        + DecodeTables.fp4(w >> 4, tables) * y.get(t * I + 2 * b + 1));
+            }
+            partial[lid] = sum;
+            ctx.localBarrier();
+            for (int stride = LOCAL / 2; stride > 0; stride >>= 1) {
+                if (lid < stride) partial[lid] += partial[lid + stride];
+                ctx.localBarrier();
+            }
+            if (lid == 0) out.set(t * H + o, partial[0] + bias.get(row));
+            ctx.localBarrier();
+        }
+    }
+
+    /**
+     * Prefill gate/up + SwiGLU for rows {@code t < params[TILED_ROWS]}; 2-D global size (2I, ⌈rows/16⌉·16), local
+     * 16×16. Thread (x, y) computes channel row {@code c0 + x} of input row {@code t0 + y}; even threads then
+     * combine their gate with their neighbour's linear value.
+     */
+    public static void gateUpTiled(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias,
+                                   FloatArray y, FloatArray tables, IntArray params, int H, int I, float alpha, float limit) {
+        int rows = params.get(Params.TILED_ROWS);
+        if (rows > 0) {
+            int lx = ctx.localIdx;
+            int ly = ctx.localIdy;
+            int c0 = ctx.groupIdx * TILE;
+            int t0 = ctx.groupIdy * TILE;
+            float[] weights = ctx.allocateFloatLocalArray(TILE * BLOCK);
+            float[] inputs = ctx.allocateFloatLocalArray(TILE * BLOCK);
+            float[] result = ctx.allocateFloatLocalArray(TILE * TILE);
+            int firstRow = params.get(Params.EXPERT) * 2 * I + c0;
+            float acc = 0f;
+            for (int block = 0; block < H / BLOCK; block++) {
+                int row = firstRow + ly;
+                int packed = blocks.get(row * (H / 2) + block * 16 + lx) & 0xFF;
+                float scale = DecodeTables.e8m0(scales, row * (H / BLOCK) + block, tables);
+                weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
+                weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
+                int k = block * BLOCK + 2 * lx;
+                inputs[ly * BLOCK + 2 * lx] = t0 + ly < rows ? x.get((t0 + ly) * H + k) : 0f;
+                inputs[ly * BLOCK + 2 * lx + 1] = t0 + ly < rows ? x.get((t0 + ly) * H + k + 1) : 0f;
+                ctx.localBarrier();
+                for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
+                ctx.localBarrier();
+            }
+            result[ly * TILE + lx] = acc + bias.get(firstRow + lx);
+            ctx.localBarrier();
+            int t = t0 + ly;
+            if ((lx & 1) == 0 && t < rows) {
+                y.set(t * I + (c0 + lx) / 2, swiglu(result[ly * TILE + lx], result[ly * TILE + lx + 1], alpha, limit));
+            }
+        }
+    }
+
+    /** Prefill down projection + bias for rows {@code t < params[TILED_ROWS]}; 2-D global size (H, ⌈rows/16⌉·16), local 16×16. */
+    public static void downTiled(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias,
+                                 FloatArray out, FloatArray tables, IntArray params, int H, int I) {
+        int rows = params.get(Params.TILED_ROWS);
+        if (rows > 0) {
+            int lx = ctx.localIdx;
+            int ly = ctx.localIdy;
+            int o0 = ctx.groupIdx * TILE;
+            int t0 = ctx.groupIdy * TILE;
+            float[] weights = ctx.allocateFloatLocalArray(TILE * BLOCK);
+            float[] inputs = ctx.allocateFloatLocalArray(TILE * BLOCK);
+            int firstRow = params.get(Params.EXPERT) * H + o0;
+            float acc = 0f;
+            for (int block = 0; block < I / BLOCK; block++) {
+                int row = firstRow + ly;
+                int packed = blocks.get(row * (I / 2) + block * 16 + lx) & 0xFF;
+                float scale = DecodeTables.e8m0(scales, row * (I / BLOCK) + block, tables);
+                weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
+                weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
+                int k = block * BLOCK + 2 * lx;
+                inputs[ly * BLOCK + 2 * lx] = t0 + ly < rows ? y.get((t0 + ly) * I + k) : 0f;
+                inputs[ly * BLOCK + 2 * lx + 1] = t0 + ly < rows ? y.get((t0 + ly) * I + k + 1) : 0f;
+                ctx.localBarrier();
+                for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
+                ctx.localBarrier();
+            }
+            int t = t0 + ly;
+            if (t < rows) out.set(t * H + o0 + lx, acc + bias.get(firstRow + lx));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package gptoss.tornado;
+
+import gptoss.model.checkpoint.Checkpoint;
+import gptoss.runtime.backend.Backend;
+import gptoss.runtime.backend.BackendRequest;
+import gptoss.runtime.backend.Shard;
+import org.junit.jupiter.api.Assumptions;
+
+/** Shared by the TornadoVM tests: skip (and say why) without TornadoVM; make backends. */
+final class TornadoTests {
+    private static boolean announced;
+
+    private TornadoTests() {
+    }
+
+    /** Skips the calling test, with the reason, when TornadoVM cannot run in this JVM. */
+    static void assumeTornado() {
+        String reason = TornadoInstallation.unavailableReason();
+        if (reason != null && !announced) {
+            announced = true;
+            System.err.println("TornadoVM tests SKIPPED: " + reason);
+        }
+        Assumptions.assumeTrue(reason == null, () -> "TornadoVM tests skipped: " + reason);
+    }
+
+    /** Device index for the tests: -Dgptoss.tornado.testDevice (default 0). */
+    static int device() {
+        return Integer.getInteger("gptoss.tornado.testDevice", 0);
+    }
+
+    static Backend backend(Checkpoint ckpt, boolean profile) {
+        return new TornadoBackendProvider().create(new BackendRequest(ckpt.config(), ckpt.weights(), device(), 1,
+                Shard.all(ckpt.config()), profile));
+    }
+
+    static float maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        float m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+
+    static int argmax(float[] v, int offset, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (v[offset + i] > v[offset + best]) best = i;
+        return best;
+    }
+}
