@@ -47,18 +47,18 @@ final class AttentionStage extends Stage {
         values = arrays.zeros((long) pool.slots() * KV);
 
         norm = grid1("norm", NormKernels.LOCAL);
-        qkv = ProductGrids.dense(this, "qkv", Q + 2 * KV);
+        qkv = ProductGrids.dense(this, "qkv", Q + 2 * KV, H);
         rope = grid1("rope", AttentionKernels.LOCAL);
         decode = grid2("attnDecode", AttentionKernels.LOCAL, 1);
         prefill = grid2("attnPrefill", AttentionKernels.LOCAL, 1);
-        out = ProductGrids.dense(this, "out", H);
+        out = ProductGrids.dense(this, "out", H, Q);
 
         KernelContext ctx = new KernelContext();
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, b.tables, normScale, wqkv, bqkv, sinks, wo, bo, keys, values,
                         b.normed, b.qkv, b.attention)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, b.x, b.params, b.rowMeta, b.pageTable, b.tiles, b.cos, b.sin)
                 .task("norm", NormKernels::rmsNorm, ctx, b.x, normScale, b.normed, b.params, H, eps)
-                .task("qkvMatvec", MatmulKernels::matvec, ctx, b.normed, wqkv, bqkv, b.qkv, b.tables, b.params, H, Q + 2 * KV, Params.HAS_BIAS)
+                .task("qkvMatvec", MatmulKernels::matvec, ctx, b.normed, wqkv, bqkv, b.qkv, b.tables, b.params, H, Q + 2 * KV, Params.HAS_BIAS, qkv.lanes())
                 .task("qkvTiled", MatmulKernels::tiled, ctx, b.normed, wqkv, bqkv, b.qkv, b.tables, b.params, H, Q + 2 * KV, Params.HAS_BIAS)
                 .task("rope", AttentionKernels::ropeAndStore, ctx, b.qkv, b.cos, b.sin, b.rowMeta, b.pageTable, keys, values, b.params,
                         c.numHeads(), c.numKvHeads(), D, sliding ? ring : 0, tableSlot)
@@ -66,7 +66,7 @@ final class AttentionStage extends Stage {
                         b.params, c.numHeads(), c.numKvHeads(), D, window, sliding ? ring : 0, tableSlot, scale)
                 .task("attnPrefill", AttentionKernels::prefill, ctx, b.qkv, keys, values, sinks, b.rowMeta, b.pageTable, b.tiles,
                         b.attention, b.params, c.numHeads(), c.numKvHeads(), D, window, sliding ? ring : 0, tableSlot, scale)
-                .task("outMatvec", MatmulKernels::matvec, ctx, b.attention, wo, bo, b.x, b.tables, b.params, Q, H, Params.HAS_BIAS | Params.ACCUMULATE)
+                .task("outMatvec", MatmulKernels::matvec, ctx, b.attention, wo, bo, b.x, b.tables, b.params, Q, H, Params.HAS_BIAS | Params.ACCUMULATE, out.lanes())
                 .task("outTiled", MatmulKernels::tiled, ctx, b.attention, wo, bo, b.x, b.tables, b.params, Q, H, Params.HAS_BIAS | Params.ACCUMULATE)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, b.x);
     }

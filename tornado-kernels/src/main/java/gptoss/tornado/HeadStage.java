@@ -26,12 +26,12 @@ final class HeadStage extends Stage {
         FloatArray noBias = new FloatArray(1);
         logits = arrays.zeros((long) b.maxRows * V);
         norm = grid1("norm", NormKernels.LOCAL);
-        unembed = ProductGrids.dense(this, "unembed", V);
+        unembed = ProductGrids.dense(this, "unembed", V, H);
         KernelContext ctx = new KernelContext();
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, b.tables, normScale, weights, noBias, b.normed)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, b.x, b.params)
                 .task("norm", NormKernels::rmsNorm, ctx, b.x, normScale, b.normed, b.params, H, (float) c.rmsNormEps())
-                .task("unembedMatvec", MatmulKernels::matvec, ctx, b.normed, weights, noBias, logits, b.tables, b.params, H, V, 0)
+                .task("unembedMatvec", MatmulKernels::matvec, ctx, b.normed, weights, noBias, logits, b.tables, b.params, H, V, 0, unembed.lanes())
                 .task("unembedTiled", MatmulKernels::tiled, ctx, b.normed, weights, noBias, logits, b.tables, b.params, H, V, 0)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
     }

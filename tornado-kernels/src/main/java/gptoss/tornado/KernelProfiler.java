@@ -2,7 +2,8 @@ package gptoss.tornado;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import gptoss.runtime.backend.Backend.KernelTiming;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 
@@ -19,7 +20,8 @@ import java.util.TreeMap;
  * did work; the idle variant's launch is left out.
  */
 final class KernelProfiler {
-    private final ObjectMapper json = new ObjectMapper();
+    // TornadoVM writes a trailing comma after the last task of a graph.
+    private final JsonMapper json = JsonMapper.builder().enable(JsonReadFeature.ALLOW_TRAILING_COMMA).build();
     private final Map<String, KernelTiming> timings = new TreeMap<>();
     private final int[] consumed; // characters of each graph's log already read
 
@@ -27,25 +29,33 @@ final class KernelProfiler {
         consumed = new int[graphs];
     }
 
+    /**
+     * Adds the kernel times of {@code stage}'s last execution (its active tasks only) and its transfer time:
+     * TornadoVM's copy-in and copy-out plus {@code hostCopyNanos} spent reading results back on demand.
+     */
     void record(Stage stage, TornadoExecutionResult result, Collection<String> activeTasks, long hostCopyNanos) {
         String log = result.getProfilerResult().getProfileLog();
         if (log == null || log.length() <= consumed[stage.index]) return;
         String fresh = log.substring(consumed[stage.index]);
         consumed[stage.index] = log.length();
+        Map<String, Long> kernels = new TreeMap<>();
+        long transfers = hostCopyNanos;
+        // One JSON object per execution and one per on-demand read-back.
         try (MappingIterator<JsonNode> it = json.readerFor(JsonNode.class).readValues(fresh)) {
             while (it.hasNext()) {
                 JsonNode graph = it.next().path(stage.name);
                 if (graph.isMissingNode()) continue;
                 for (String task : activeTasks) {
                     JsonNode t = graph.path(stage.name + "." + task);
-                    if (t.has("TASK_KERNEL_TIME")) add(stage.kind + "." + task, t.get("TASK_KERNEL_TIME").asLong());
+                    if (t.has("TASK_KERNEL_TIME")) kernels.merge(stage.kind + "." + task, t.get("TASK_KERNEL_TIME").asLong(), Long::sum);
                 }
-                long copies = graph.path("COPY_IN_TIME").asLong(0) + graph.path("COPY_OUT_TIME").asLong(0);
-                add(stage.kind + ".transfers", copies + hostCopyNanos);
+                transfers += graph.path("COPY_IN_TIME").asLong(0) + graph.path("COPY_OUT_TIME").asLong(0);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("unreadable TornadoVM profiler log", e);
         }
+        kernels.forEach(this::add);
+        add(stage.kind + ".transfers", transfers);
     }
 
     private void add(String key, long nanos) {

@@ -32,8 +32,8 @@ final class KvPagePool {
     int allocate() {
         if (freeCount == 0) {
             throw new IllegalStateException("the tornado KV cache for " + kind + " layers is full (" + pages + " pages of "
-                    + AttentionKernels.PAGE + " positions in use; raise -D" + TornadoBackend.KV_TOKENS_PROPERTY
-                    + " or -D" + TornadoBackend.SEQUENCES_PROPERTY + ")");
+                    + AttentionKernels.PAGE + " positions in use; raise -D" + TornadoSettings.PREFIX + "kvTokens"
+                    + " or -D" + TornadoSettings.PREFIX + "sequences)");
         }
         return free[--freeCount];
     }

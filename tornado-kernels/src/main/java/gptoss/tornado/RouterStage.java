@@ -25,12 +25,12 @@ final class RouterStage extends Stage {
         var weights = arrays.bf16("layer " + layer + " router", w.router());
         FloatArray bias = arrays.floats(w.routerBias());
         norm = grid1("norm", NormKernels.LOCAL);
-        router = ProductGrids.dense(this, "router", E);
+        router = ProductGrids.dense(this, "router", E, H);
         KernelContext ctx = new KernelContext();
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, b.tables, normScale, weights, bias)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, b.x, b.params)
                 .task("norm", NormKernels::rmsNorm, ctx, b.x, normScale, b.normed, b.params, H, (float) c.rmsNormEps())
-                .task("routerMatvec", MatmulKernels::matvec, ctx, b.normed, weights, bias, b.routerLogits, b.tables, b.params, H, E, Params.HAS_BIAS)
+                .task("routerMatvec", MatmulKernels::matvec, ctx, b.normed, weights, bias, b.routerLogits, b.tables, b.params, H, E, Params.HAS_BIAS, router.lanes())
                 .task("routerTiled", MatmulKernels::tiled, ctx, b.normed, weights, bias, b.routerLogits, b.tables, b.params, H, E, Params.HAS_BIAS)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, b.normed, b.routerLogits);
     }

@@ -59,23 +59,32 @@ abstract class Stage {
         return Math.max(multiple, (n + multiple - 1) / multiple * multiple);
     }
 
-    /** The grids of a product run either as matvec (decode) or tiled (prefill). */
-    record ProductGrids(String matvecTask, WorkerGrid matvec, String tiledTask, WorkerGrid tiled, int outputs, int matvecLocal) {
-        static ProductGrids of(Stage stage, String prefix, int outputs, int matvecLocal, int tile) {
-            return new ProductGrids(prefix + "Matvec", stage.grid1(prefix + "Matvec", matvecLocal),
-                    prefix + "Tiled", stage.grid2(prefix + "Tiled", tile, tile), outputs, matvecLocal);
+    /**
+     * The grids of a product run either as matvec (decode: {@code lanes} threads per output, {@code local / lanes}
+     * outputs per work-group) or tiled (prefill).
+     */
+    record ProductGrids(String matvecTask, WorkerGrid matvec, String tiledTask, WorkerGrid tiled, int outputs, int local, int lanes) {
+        static ProductGrids of(Stage stage, String prefix, int outputs, int local, int lanes, int tile) {
+            return new ProductGrids(prefix + "Matvec", stage.grid1(prefix + "Matvec", local),
+                    prefix + "Tiled", stage.grid2(prefix + "Tiled", tile, tile), outputs, local, lanes);
         }
 
-        static ProductGrids dense(Stage stage, String prefix, int outputs) {
-            return of(stage, prefix, outputs, MatmulKernels.LOCAL, MatmulKernels.TILE);
+        /** A BF16 product with K inputs. */
+        static ProductGrids dense(Stage stage, String prefix, int outputs, int K) {
+            return of(stage, prefix, outputs, MatmulKernels.LOCAL, MatmulKernels.lanes(K), MatmulKernels.TILE);
         }
 
         /** Sizes both grids for {@code rows} rows; the variant not chosen gets one idle work-group. */
         void size(int rows, boolean tiled) {
+            sizeMatvec(rows > 0 && !tiled);
             int tile = (int) this.tiled.getLocalWork()[0];
-            matvec.setGlobalWork(rows > 0 && !tiled ? (long) outputs * matvecLocal : matvecLocal, 1, 1);
             if (rows > 0 && tiled) this.tiled.setGlobalWork(roundUp(outputs, tile), roundUp(rows, tile), 1);
             else this.tiled.setGlobalWork(tile, tile, 1);
+        }
+
+        void sizeMatvec(boolean active) {
+            int perGroup = local / lanes;
+            matvec.setGlobalWork(active ? (long) (outputs + perGroup - 1) / perGroup * local : local, 1, 1);
         }
 
         /** The task that runs for this choice. */

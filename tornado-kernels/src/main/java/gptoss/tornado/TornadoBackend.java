@@ -36,15 +36,6 @@ import java.util.Map;
  * are processed in pieces. Not thread-safe: one engine thread drives it.
  */
 public final class TornadoBackend implements Backend {
-    /** Rows one graph execution processes (device activation buffers are sized for it). */
-    static final String MAX_ROWS_PROPERTY = "gptoss.tornado.maxRows";
-    /** Positions the full-attention KV pool holds, summed over all live sequences. */
-    static final String KV_TOKENS_PROPERTY = "gptoss.tornado.kvTokens";
-    /** Sequences whose sliding-window rings fit in the sliding KV pool at once. */
-    static final String SEQUENCES_PROPERTY = "gptoss.tornado.sequences";
-    /** Up to this many rows the products run as matvec (decode) kernels, above it as tiled ones. */
-    static final String MATVEC_ROWS_PROPERTY = "gptoss.tornado.matvecRows";
-
     private final ModelConfig c;
     private final String name;
     private final Buffers b;
@@ -64,7 +55,7 @@ public final class TornadoBackend implements Backend {
     private final int[] rowMetaHost, pageTableHost, tilesHost;
     private final float[] cosHost, sinHost;
 
-    TornadoBackend(BackendRequest request, TornadoDevice device, int deviceIndex) {
+    TornadoBackend(BackendRequest request, TornadoDevice device, int deviceIndex, TornadoSettings settings) {
         this.c = request.config();
         this.name = "tornado:" + deviceIndex;
         ModelWeights w = request.weights();
@@ -73,10 +64,10 @@ public final class TornadoBackend implements Backend {
         if (D > AttentionKernels.MAX_HEAD_DIM || c.numHeads() % c.numKvHeads() != 0) {
             throw new IllegalArgumentException("the tornado attention kernels support head_dim <= " + AttentionKernels.MAX_HEAD_DIM + ", got " + D);
         }
-        int maxRows = positiveProperty(MAX_ROWS_PROPERTY, 128);
-        matvecRows = positiveProperty(MATVEC_ROWS_PROPERTY, 4);
-        int kvTokens = positiveProperty(KV_TOKENS_PROPERTY, 8192);
-        int sequences = positiveProperty(SEQUENCES_PROPERTY, 16);
+        int maxRows = settings.maxRows();
+        matvecRows = settings.matvecRows();
+        int kvTokens = settings.kvTokens();
+        int sequences = settings.sequences();
         long start = System.nanoTime();
 
         int fullLayers = 0, slidingLayers = 0;
@@ -140,12 +131,6 @@ public final class TornadoBackend implements Backend {
         return stage;
     }
 
-    private static int positiveProperty(String key, int fallback) {
-        int v = Integer.getInteger(key, fallback);
-        if (v < 1) throw new IllegalArgumentException("-D" + key + " must be positive, got " + v);
-        return v;
-    }
-
     /** Runs every graph once with no rows: JIT-compiles all kernels and uploads all weights. */
     private void warmUp() {
         setRows(0, false);
@@ -159,8 +144,13 @@ public final class TornadoBackend implements Backend {
                 case HeadStage h -> h.size(0, false);
                 default -> throw new IllegalStateException();
             }
+            long t0 = System.nanoTime();
             execute(s, List.of());
+            if (Boolean.getBoolean("gptoss.tornado.verbose")) {
+                System.err.printf(Locale.ROOT, "%s: graph %s compiled and uploaded in %.1f s%n", name, s.name, (System.nanoTime() - t0) / 1e9);
+            }
         }
+        if (profiler != null) profiler.drain(); // compilation and weight upload are not kernel time
     }
 
     @Override

@@ -35,6 +35,6 @@ public final class TornadoBackendProvider implements BackendProvider {
             System.err.println("warning: -Dtornado.recover.bailout=False is not set: a kernel that fails on the device "
                     + "would silently run as plain Java");
         }
-        return new TornadoBackend(request, TornadoInstallation.device(request.device()), request.device());
+        return new TornadoBackend(request, TornadoInstallation.device(request.device()), request.device(), TornadoSettings.fromSystemProperties());
     }
 }

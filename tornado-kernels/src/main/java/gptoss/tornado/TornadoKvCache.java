@@ -54,12 +54,16 @@ final class TornadoKvCache implements KvCache {
         if (full != null) {
             while (fullCount < pages) {
                 if (fullCount == fullPages.length) fullPages = Arrays.copyOf(fullPages, fullPages.length * 2);
-                fullPages[fullCount++] = full.allocate();
+                int page = full.allocate(); // before the count moves: allocate may throw
+                fullPages[fullCount++] = page;
             }
         }
         if (sliding != null) {
             int ring = Math.min(pages, ringPages.length);
-            while (ringCount < ring) ringPages[ringCount++] = sliding.allocate();
+            while (ringCount < ring) {
+                int page = sliding.allocate();
+                ringPages[ringCount++] = page;
+            }
         }
     }
 

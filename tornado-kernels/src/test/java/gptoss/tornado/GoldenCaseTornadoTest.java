@@ -7,7 +7,6 @@ import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.ForwardListener;
 import gptoss.runtime.engine.Placement;
 import gptoss.runtime.engine.Sequence;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,15 +28,9 @@ class GoldenCaseTornadoTest {
 
     @BeforeAll
     static void open() {
-        if (TornadoInstallation.unavailableReason() != null) return;
-        ckpt = Checkpoint.open(GoldenCase.caseA());
-        backend = TornadoTests.backend(ckpt, false);
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) backend.close();
-        if (ckpt != null) ckpt.close();
+        if (!TornadoTests.available()) return;
+        ckpt = TornadoTests.golden();
+        backend = TornadoTests.goldenBackend();
     }
 
     @BeforeEach

@@ -1,6 +1,7 @@
 package gptoss.tornado;
 
 import gptoss.model.checkpoint.Checkpoint;
+import gptoss.model.testing.GoldenCase;
 import gptoss.runtime.backend.Backend;
 import gptoss.runtime.backend.BackendRequest;
 import gptoss.runtime.backend.Shard;
@@ -9,6 +10,8 @@ import org.junit.jupiter.api.Assumptions;
 /** Shared by the TornadoVM tests: skip (and say why) without TornadoVM; make backends. */
 final class TornadoTests {
     private static boolean announced;
+    private static Checkpoint golden;
+    private static Backend goldenBackend;
 
     private TornadoTests() {
     }
@@ -23,14 +26,31 @@ final class TornadoTests {
         Assumptions.assumeTrue(reason == null, () -> "TornadoVM tests skipped: " + reason);
     }
 
+    static boolean available() {
+        return TornadoInstallation.unavailableReason() == null;
+    }
+
     /** Device index for the tests: -Dgptoss.tornado.testDevice (default 0). */
     static int device() {
         return Integer.getInteger("gptoss.tornado.testDevice", 0);
     }
 
-    static Backend backend(Checkpoint ckpt, boolean profile) {
-        return new TornadoBackendProvider().create(new BackendRequest(ckpt.config(), ckpt.weights(), device(), 1,
-                Shard.all(ckpt.config()), profile));
+    /** A backend for the whole model of {@code ckpt}, with the given sizes. */
+    static TornadoBackend backend(Checkpoint ckpt, TornadoSettings settings, boolean profile) {
+        return new TornadoBackend(new BackendRequest(ckpt.config(), ckpt.weights(), device(), 1, Shard.all(ckpt.config()), profile),
+                TornadoInstallation.device(device()), device(), settings);
+    }
+
+    /** Golden case A's checkpoint, opened once for all test classes (compiling a backend takes a while). */
+    static synchronized Checkpoint golden() {
+        if (golden == null) golden = Checkpoint.open(GoldenCase.caseA());
+        return golden;
+    }
+
+    /** A backend for golden case A with the default settings, shared by the test classes of this JVM. */
+    static synchronized Backend goldenBackend() {
+        if (goldenBackend == null) goldenBackend = backend(golden(), TornadoSettings.fromSystemProperties(), false);
+        return goldenBackend;
     }
 
     static float maxAbsDiff(float[] a, float[] b) {

@@ -18,8 +18,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *       with the clamped SwiGLU; the gate and linear rows of a channel are computed side by side.</li>
  *   <li>{@link #downMatvec} / {@link #downTiled}: {@code out[t] = W2 · y[t] + b2}.</li>
  * </ul>
- * Decode (matvec) variants: one work-group per output channel, threads split the bytes of the row, local
- * reduction. Prefill (tiled) variants: 16 outputs × 16 rows per work-group, one 32-element block per K step,
+ * Decode (matvec) variants: a few threads per output channel split the bytes of its row and reduce in local
+ * memory, several channels per work-group. Prefill (tiled) variants: 16 outputs × 16 rows per work-group, one 32-element block per K step,
  * each weight decoded once per tile.
  */
 public final class ExpertKernels {
@@ -40,11 +40,16 @@ public final class ExpertKernels {
         return g * (1.0f / (1.0f + TornadoMath.exp(-alpha * g))) * (l + 1.0f);
     }
 
-    /** Decode gate/up + SwiGLU for rows {@code t < params[MATVEC_ROWS]}; global size I·LOCAL, local LOCAL. x: [rows, H], y: [rows, I]. */
+    /**
+     * Decode gate/up + SwiGLU for rows {@code t < params[MATVEC_ROWS]}: {@code lanes} threads per output channel
+     * (a power of two ≤ 32) split the bytes of its gate and linear rows, {@code LOCAL / lanes} channels per
+     * work-group; global size ⌈I / (LOCAL / lanes)⌉·LOCAL. x: [rows, H], y: [rows, I].
+     */
     public static void gateUpMatvec(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias,
-                                    FloatArray y, FloatArray tables, IntArray params, int H, int I, float alpha, float limit) {
-        int j = ctx.groupIdx;
+                                    FloatArray y, FloatArray tables, IntArray params, int H, int I, float alpha, float limit, int lanes) {
         int lid = ctx.localIdx;
+        int lane = lid & (lanes - 1);
+        int j = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
         int rows = params.get(Params.MATVEC_ROWS);
         float[] gatePartial = ctx.allocateFloatLocalArray(LOCAL);
         float[] linearPartial = ctx.allocateFloatLocalArray(LOCAL);
@@ -54,38 +59,44 @@ public final class ExpertKernels {
         for (int t = 0; t < rows; t++) {
             float gate = 0f;
             float linear = 0f;
-            for (int b = lid; b < bytesPerRow; b += LOCAL) {
-                float x0 = x.get(t * H + 2 * b);
-                float x1 = x.get(t * H + 2 * b + 1);
-                int g = blocks.get(gateRow * bytesPerRow + b) & 0xFF;
-                int l = blocks.get((gateRow + 1) * bytesPerRow + b) & 0xFF;
-                float gScale = DecodeTables.e8m0(scales, gateRow * blocksPerRow + (b >> 4), tables);
-                float lScale = DecodeTables.e8m0(scales, (gateRow + 1) * blocksPerRow + (b >> 4), tables);
-                gate += gScale * (DecodeTables.fp4(g & 0x0F, tables) * x0 + DecodeTables.fp4(g >> 4, tables) * x1);
-                linear += lScale * (DecodeTables.fp4(l & 0x0F, tables) * x0 + DecodeTables.fp4(l >> 4, tables) * x1);
+            if (j < I) {
+                for (int b = lane; b < bytesPerRow; b += lanes) {
+                    float x0 = x.get(t * H + 2 * b);
+                    float x1 = x.get(t * H + 2 * b + 1);
+                    int g = blocks.get(gateRow * bytesPerRow + b) & 0xFF;
+                    int l = blocks.get((gateRow + 1) * bytesPerRow + b) & 0xFF;
+                    float gScale = DecodeTables.e8m0(scales, gateRow * blocksPerRow + (b >> 4), tables);
+                    float lScale = DecodeTables.e8m0(scales, (gateRow + 1) * blocksPerRow + (b >> 4), tables);
+                    gate += gScale * (DecodeTables.fp4(g & 0x0F, tables) * x0 + DecodeTables.fp4(g >> 4, tables) * x1);
+                    linear += lScale * (DecodeTables.fp4(l & 0x0F, tables) * x0 + DecodeTables.fp4(l >> 4, tables) * x1);
+                }
             }
             gatePartial[lid] = gate;
             linearPartial[lid] = linear;
             ctx.localBarrier();
-            for (int stride = LOCAL / 2; stride > 0; stride >>= 1) {
-                if (lid < stride) {
+            for (int stride = lanes / 2; stride > 0; stride >>= 1) {
+                if (lane < stride) {
                     gatePartial[lid] += gatePartial[lid + stride];
                     linearPartial[lid] += linearPartial[lid + stride];
                 }
                 ctx.localBarrier();
             }
-            if (lid == 0) {
-                y.set(t * I + j, swiglu(gatePartial[0] + bias.get(gateRow), linearPartial[0] + bias.get(gateRow + 1), alpha, limit));
+            if (lane == 0 && j < I) {
+                y.set(t * I + j, swiglu(gatePartial[lid] + bias.get(gateRow), linearPartial[lid] + bias.get(gateRow + 1), alpha, limit));
             }
             ctx.localBarrier();
         }
     }
 
-    /** Decode down projection + bias for rows {@code t < params[MATVEC_ROWS]}; global size H·LOCAL, local LOCAL. y: [rows, I], out: [rows, H]. */
+    /**
+     * Decode down projection + bias for rows {@code t < params[MATVEC_ROWS]}, {@code lanes} threads per output,
+     * {@code LOCAL / lanes} outputs per work-group. y: [rows, I], out: [rows, H].
+     */
     public static void downMatvec(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias,
-                                  FloatArray out, FloatArray tables, IntArray params, int H, int I) {
-        int o = ctx.groupIdx;
+                                  FloatArray out, FloatArray tables, IntArray params, int H, int I, int lanes) {
         int lid = ctx.localIdx;
+        int lane = lid & (lanes - 1);
+        int o = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
         int rows = params.get(Params.MATVEC_ROWS);
         float[] partial = ctx.allocateFloatLocalArray(LOCAL);
         int row = params.get(Params.EXPERT) * H + o;
@@ -93,19 +104,21 @@ public final class ExpertKernels {
         int blocksPerRow = I / BLOCK;
         for (int t = 0; t < rows; t++) {
             float sum = 0f;
-            for (int b = lid; b < bytesPerRow; b += LOCAL) {
-                int w = blocks.get(row * bytesPerRow + b) & 0xFF;
-                float scale = DecodeTables.e8m0(scales, row * blocksPerRow + (b >> 4), tables);
-                sum += scale * (DecodeTables.fp4(w & 0x0F, tables) * y.get(t * I + 2 * b)
-                        + DecodeTables.fp4(w >> 4, tables) * y.get(t * I + 2 * b + 1));
+            if (o < H) {
+                for (int b = lane; b < bytesPerRow; b += lanes) {
+                    int w = blocks.get(row * bytesPerRow + b) & 0xFF;
+                    float scale = DecodeTables.e8m0(scales, row * blocksPerRow + (b >> 4), tables);
+                    sum += scale * (DecodeTables.fp4(w & 0x0F, tables) * y.get(t * I + 2 * b)
+                            + DecodeTables.fp4(w >> 4, tables) * y.get(t * I + 2 * b + 1));
+                }
             }
             partial[lid] = sum;
             ctx.localBarrier();
-            for (int stride = LOCAL / 2; stride > 0; stride >>= 1) {
-                if (lid < stride) partial[lid] += partial[lid + stride];
+            for (int stride = lanes / 2; stride > 0; stride >>= 1) {
+                if (lane < stride) partial[lid] += partial[lid + stride];
                 ctx.localBarrier();
             }
-            if (lid == 0) out.set(t * H + o, partial[0] + bias.get(row));
+            if (lane == 0 && o < H) out.set(t * H + o, partial[lid] + bias.get(row));
             ctx.localBarrier();
         }
     }

@@ -10,8 +10,9 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * {@code out[t, o] = W[o] · in[t] (+ bias[o]) (+ out[t, o])}. Used for the fused QKV projection, the output
  * projection (accumulating into the residual stream), the router and the unembedding.
  * <ul>
- *   <li>{@link #matvec}: decode. One work-group per output row; its threads split K and reduce in local
- *       memory; the few rows of the batch are taken one after the other (the weight row stays in cache).</li>
+ *   <li>{@link #matvec}: decode. A few threads per output row split K and reduce in local memory, several
+ *       output rows per work-group; the few rows of the batch are taken one after the other (the weight row
+ *       stays in cache).</li>
  *   <li>{@link #tiled}: prefill. 16×16 output tiles (16 outputs × 16 rows), K walked in steps of 16 through
  *       local memory, so each weight is read once per 16 rows and decoded once per tile.</li>
  * </ul>
@@ -25,32 +26,44 @@ public final class MatmulKernels {
     private MatmulKernels() {
     }
 
-    /** Decode variant, for rows {@code t < params[MATVEC_ROWS]}; global size O·LOCAL, local LOCAL. */
+    /**
+     * Decode variant, for rows {@code t < params[MATVEC_ROWS]}. A work-group of {@link #LOCAL} threads computes
+     * {@code LOCAL / lanes} consecutive outputs, {@code lanes} threads (a power of two ≤ 32) splitting each row's
+     * K and reducing in local memory; global size ⌈O / (LOCAL / lanes)⌉·LOCAL.
+     */
     public static void matvec(KernelContext ctx, FloatArray in, ShortArray w, FloatArray bias, FloatArray out, FloatArray tables,
-                              IntArray params, int K, int O, int flags) {
-        int o = ctx.groupIdx;
+                              IntArray params, int K, int O, int flags, int lanes) {
         int lid = ctx.localIdx;
+        int lane = lid & (lanes - 1);
+        int o = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
         int rows = params.get(Params.MATVEC_ROWS);
         float[] partial = ctx.allocateFloatLocalArray(LOCAL);
         int wBase = o * K;
         for (int t = 0; t < rows; t++) {
             int xBase = t * K;
             float sum = 0f;
-            for (int k = lid; k < K; k += LOCAL) sum += DecodeTables.bf16(w, wBase + k, tables) * in.get(xBase + k);
+            if (o < O) {
+                for (int k = lane; k < K; k += lanes) sum += DecodeTables.bf16(w, wBase + k, tables) * in.get(xBase + k);
+            }
             partial[lid] = sum;
             ctx.localBarrier();
-            for (int stride = LOCAL / 2; stride > 0; stride >>= 1) {
-                if (lid < stride) partial[lid] += partial[lid + stride];
+            for (int stride = lanes / 2; stride > 0; stride >>= 1) {
+                if (lane < stride) partial[lid] += partial[lid + stride];
                 ctx.localBarrier();
             }
-            if (lid == 0) {
-                float v = partial[0];
+            if (lane == 0 && o < O) {
+                float v = partial[lid];
                 if ((flags & Params.HAS_BIAS) != 0) v += bias.get(o);
                 if ((flags & Params.ACCUMULATE) != 0) v += out.get(t * O + o);
                 out.set(t * O + o, v);
             }
             ctx.localBarrier();
         }
+    }
+
+    /** Threads per output row for a K-long dot product: enough to share the row, at most 32, at least 4. */
+    public static int lanes(int K) {
+        return Math.max(4, Math.min(32, Integer.highestOneBit(Math.max(1, K / 8))));
     }
 
     /**
