@@ -17,6 +17,7 @@ import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
+import uk.ac.manchester.tornado.api.exceptions.TornadoOutOfMemoryException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -119,7 +120,19 @@ public final class TornadoBackend implements Backend {
         plan.withDevice(device).withGridScheduler(scheduler);
         profiler = request.profileKernels() ? new KernelProfiler(stages.size()) : null;
         if (profiler != null) plan.withProfiler(ProfilerMode.SILENT);
-        warmUp();
+        try {
+            warmUp();
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof TornadoOutOfMemoryException) {
+                    throw new IllegalStateException(String.format(Locale.ROOT, "%s: out of device memory (%s); the model needs about "
+                            + "%.2f GiB on the device; TornadoVM's limit is -Dtornado.device.memory=%s (raise it, e.g. "
+                            + "GPTOSS_JAVA_OPTS=-Dtornado.device.memory=16GB, or give this device fewer layers)", name,
+                            t.getMessage(), arrays.bytes() / (double) (1L << 30), System.getProperty("tornado.device.memory", "4GB")), e);
+                }
+            }
+            throw e;
+        }
         System.err.printf(Locale.ROOT, "%s: %s, %d task graphs compiled, %.2f GiB of weights and buffers resident (+%.1f MiB activations per graph) in %.1f s%n",
                 name, device.getPhysicalDevice().getDeviceName(), stages.size(), arrays.bytes() / (double) (1L << 30),
                 b.bytes() / (double) (1L << 20), (System.nanoTime() - start) / 1e9);

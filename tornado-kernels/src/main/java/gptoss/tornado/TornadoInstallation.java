@@ -63,9 +63,10 @@ final class TornadoInstallation {
             for (int d = 0; d < backend.getNumDevices(); d++) {
                 TornadoDevice device = backend.getDevice(d);
                 TornadoTargetDevice physical = device.getPhysicalDevice();
-                String details = String.format(Locale.ROOT, "%s %d:%d, %s, %d compute units, max buffer %.2f GiB, local memory %d KiB",
+                String details = String.format(Locale.ROOT, "%s %d:%d, %s, %d compute units, max buffer %.2f GiB, local memory %d KiB, TornadoVM limit %s",
                         backend.getBackendType(), b, d, device.getPlatformName(), physical.getDeviceMaxComputeUnits(),
-                        physical.getDeviceMaxAllocationSize() / (double) (1L << 30), physical.getDeviceLocalMemorySize() / 1024);
+                        physical.getDeviceMaxAllocationSize() / (double) (1L << 30), physical.getDeviceLocalMemorySize() / 1024,
+                        System.getProperty("tornado.device.memory", "4GB"));
                 out.add(new DeviceInfo("tornado", out.size(), physical.getDeviceName(), physical.getDeviceGlobalMemorySize(), details));
             }
         }

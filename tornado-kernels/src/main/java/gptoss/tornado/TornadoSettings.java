@@ -3,8 +3,9 @@ package gptoss.tornado;
 /**
  * Sizes of a tornado backend's device buffers and its kernel choice, from system properties:
  *
- * @param maxRows    rows one graph execution processes ({@code -Dgptoss.tornado.maxRows}, default 128, the engine's
- *                   prefill chunk); larger calls are split
+ * @param maxRows    rows one graph execution processes ({@code -Dgptoss.tornado.maxRows}, default 32); larger calls are
+ *                   split. The tiled kernels read each weight once per 16 rows, so pieces of 32 rows cost prefill
+ *                   little, while every execution uploads whole activation buffers: smaller is cheaper for decode
  * @param matvecRows up to this many rows the products run as matvec (decode) kernels, above it as tiled ones
  *                   ({@code -Dgptoss.tornado.matvecRows}, default 4)
  * @param kvTokens   positions the full-attention KV pool holds, summed over live sequences
@@ -22,7 +23,7 @@ record TornadoSettings(int maxRows, int matvecRows, int kvTokens, int sequences)
     }
 
     static TornadoSettings fromSystemProperties() {
-        return new TornadoSettings(property("maxRows", 128), property("matvecRows", 4), property("kvTokens", 8192), property("sequences", 16));
+        return new TornadoSettings(property("maxRows", 32), property("matvecRows", 4), property("kvTokens", 8192), property("sequences", 16));
     }
 
     private static int property(String name, int fallback) {
