@@ -53,16 +53,17 @@ final class DeviceArrays {
         return out;
     }
 
-    /** A small tensor (or a slice of one) as fp32. */
-    FloatArray floats(FloatTensor t, long offset, int n) {
-        FloatArray out = new FloatArray(n);
-        for (int i = 0; i < n; i++) out.set(i, t.getFloat(offset + i));
-        bytes += 4L * n;
+    /** Small tensors one after the other, as fp32. */
+    FloatArray floats(FloatTensor... parts) {
+        long n = 0;
+        for (FloatTensor p : parts) n += p.size();
+        FloatArray out = new FloatArray(Math.toIntExact(n));
+        int at = 0;
+        for (FloatTensor p : parts) {
+            for (long i = 0; i < p.size(); i++) out.set(at++, p.getFloat(i));
+        }
+        bytes += 4 * n;
         return out;
-    }
-
-    FloatArray floats(FloatTensor t) {
-        return floats(t, 0, Math.toIntExact(t.size()));
     }
 
     /** Concatenated {@code n}-element slices of {@code t} starting at each of {@code offsets}, as fp32. */

@@ -18,7 +18,7 @@ import java.util.List;
  */
 final class ExpertStage extends Stage {
     final int[] localIndex; // [E] expert → index among those held here, or -1
-    private final ProductGrids gateUp, down;
+    private final Product gateUp, down;
 
     ExpertStage(int layer, ModelConfig c, LayerWeights w, int[] experts, DeviceArrays arrays, Buffers b, GridScheduler scheduler) {
         super("expert", "experts" + layer, scheduler);
@@ -38,25 +38,21 @@ final class ExpertStage extends Stage {
         }
         FloatArray bias1 = arrays.floatSlices(w.mlp1Bias(), bias1Offsets, 2 * I);
         FloatArray bias2 = arrays.floatSlices(w.mlp2Bias(), bias2Offsets, H);
-        gateUp = ProductGrids.of(this, "gateUp", I, ExpertKernels.LOCAL, MatmulKernels.lanes(H / 2), ExpertKernels.TILE);
-        down = ProductGrids.of(this, "down", H, ExpertKernels.LOCAL, MatmulKernels.lanes(I / 2), ExpertKernels.TILE);
+        // Decode: one output per SwiGLU channel (I); prefill tiles: one per gate or linear row (2I).
+        gateUp = Product.of(this, "gateUp", I, 2 * I, ExpertKernels.LOCAL, MatmulKernels.lanes(H / 2), ExpertKernels.TILE);
+        down = Product.of(this, "down", H, H, ExpertKernels.LOCAL, MatmulKernels.lanes(I / 2), ExpertKernels.TILE);
         float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
         KernelContext ctx = new KernelContext();
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, b.tables, blocks1, scales1, bias1, blocks2, scales2, bias2, b.expertHidden)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, b.expertIn, b.params)
-                .task("gateUpMatvec", ExpertKernels::gateUpMatvec, ctx, b.expertIn, blocks1, scales1, bias1, b.expertHidden, b.tables, b.params, H, I, alpha, limit, gateUp.lanes())
-                .task("gateUpTiled", ExpertKernels::gateUpTiled, ctx, b.expertIn, blocks1, scales1, bias1, b.expertHidden, b.tables, b.params, H, I, alpha, limit)
-                .task("downMatvec", ExpertKernels::downMatvec, ctx, b.expertHidden, blocks2, scales2, bias2, b.expertOut, b.tables, b.params, H, I, down.lanes())
-                .task("downTiled", ExpertKernels::downTiled, ctx, b.expertHidden, blocks2, scales2, bias2, b.expertOut, b.tables, b.params, H, I)
+                .task("gateUp", ExpertKernels::gateUp, ctx, b.expertIn, blocks1, scales1, bias1, b.expertHidden, b.tables, b.params,
+                        H, I, alpha, limit, gateUp.lanes())
+                .task("down", ExpertKernels::down, ctx, b.expertHidden, blocks2, scales2, bias2, b.expertOut, b.tables, b.params,
+                        H, I, down.lanes())
                 .transferToHost(DataTransferMode.UNDER_DEMAND, b.expertOut);
     }
 
-    /** The tiled gate/up grid covers 2I channel rows (16 per tile), each even thread writing one of I outputs. */
     List<String> size(int rows, boolean tiled) {
-        gateUp.sizeMatvec(rows > 0 && !tiled);
-        if (rows > 0 && tiled) gateUp.tiled().setGlobalWork(roundUp(2L * gateUp.outputs(), ExpertKernels.TILE), roundUp(rows, ExpertKernels.TILE), 1);
-        else gateUp.tiled().setGlobalWork(ExpertKernels.TILE, ExpertKernels.TILE, 1);
-        down.size(rows, tiled);
-        return List.of(gateUp.active(tiled), down.active(tiled));
+        return List.of(gateUp.size(rows, tiled), down.size(rows, tiled));
     }
 }

@@ -16,7 +16,7 @@ import java.util.List;
 final class HeadStage extends Stage {
     final FloatArray logits; // [rows, V]
     private final WorkerGrid norm;
-    private final ProductGrids unembed;
+    private final Product unembed;
 
     HeadStage(ModelConfig c, ModelWeights w, DeviceArrays arrays, Buffers b, GridScheduler scheduler) {
         super("head", "head", scheduler);
@@ -25,20 +25,18 @@ final class HeadStage extends Stage {
         var weights = arrays.bf16("unembedding", w.unembedding());
         FloatArray noBias = new FloatArray(1);
         logits = arrays.zeros((long) b.maxRows * V);
-        norm = grid1("norm", NormKernels.LOCAL);
-        unembed = ProductGrids.dense(this, "unembed", V, H);
+        norm = grid("norm", NormKernels.LOCAL, 1);
+        unembed = Product.dense(this, "unembed", V, H);
         KernelContext ctx = new KernelContext();
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, b.tables, normScale, weights, noBias, b.normed)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, b.x, b.params)
                 .task("norm", NormKernels::rmsNorm, ctx, b.x, normScale, b.normed, b.params, H, (float) c.rmsNormEps())
-                .task("unembedMatvec", MatmulKernels::matvec, ctx, b.normed, weights, noBias, logits, b.tables, b.params, H, V, 0, unembed.lanes())
-                .task("unembedTiled", MatmulKernels::tiled, ctx, b.normed, weights, noBias, logits, b.tables, b.params, H, V, 0)
+                .task("unembed", MatmulKernels::product, ctx, b.normed, weights, noBias, logits, b.tables, b.params, H, V, 0, unembed.lanes())
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
     }
 
     List<String> size(int rows, boolean tiled) {
         norm.setGlobalWork(Math.max(1, rows) * (long) NormKernels.LOCAL, 1, 1);
-        unembed.size(rows, tiled);
-        return List.of("norm", unembed.active(tiled));
+        return List.of("norm", unembed.size(rows, tiled));
     }
 }

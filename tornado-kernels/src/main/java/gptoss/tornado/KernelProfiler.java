@@ -16,8 +16,8 @@ import java.util.TreeMap;
 /**
  * Per-kernel device times from TornadoVM's profiler ({@code ProfilerMode.SILENT}): after each execution the new
  * part of the graph's JSON log gives {@code TASK_KERNEL_TIME} per task (OpenCL/CUDA event times) and the graph's
- * copy-in time. Times are summed per kernel kind ("attention.qkvMatvec", ...), counting only the variant that
- * did work; the idle variant's launch is left out.
+ * copy-in time. Times are summed per kernel and the way it ran ("attention.qkv.decode", "expert.gateUp.prefill",
+ * ...), plus the transfers of each kind of graph.
  */
 final class KernelProfiler {
     // TornadoVM writes a trailing comma after the last task of a graph.
@@ -30,10 +30,11 @@ final class KernelProfiler {
     }
 
     /**
-     * Adds the kernel times of {@code stage}'s last execution (its active tasks only) and its transfer time:
+     * Adds the kernel times of {@code stage}'s last execution, under the labels {@code task} or {@code task.way}
+     * given for its tasks, and its transfer time:
      * TornadoVM's copy-in and copy-out plus {@code hostCopyNanos} spent reading results back on demand.
      */
-    void record(Stage stage, TornadoExecutionResult result, Collection<String> activeTasks, long hostCopyNanos) {
+    void record(Stage stage, TornadoExecutionResult result, Collection<String> labels, long hostCopyNanos) {
         String log = result.getProfilerResult().getProfileLog();
         if (log == null || log.length() <= consumed[stage.index]) return;
         String fresh = log.substring(consumed[stage.index]);
@@ -45,9 +46,10 @@ final class KernelProfiler {
             while (it.hasNext()) {
                 JsonNode graph = it.next().path(stage.name);
                 if (graph.isMissingNode()) continue;
-                for (String task : activeTasks) {
-                    JsonNode t = graph.path(stage.name + "." + task);
-                    if (t.has("TASK_KERNEL_TIME")) kernels.merge(stage.kind + "." + task, t.get("TASK_KERNEL_TIME").asLong(), Long::sum);
+                for (String label : labels) {
+                    int dot = label.indexOf('.');
+                    JsonNode t = graph.path(stage.name + "." + (dot < 0 ? label : label.substring(0, dot)));
+                    if (t.has("TASK_KERNEL_TIME")) kernels.merge(stage.kind + "." + label, t.get("TASK_KERNEL_TIME").asLong(), Long::sum);
                 }
                 transfers += graph.path("COPY_IN_TIME").asLong(0) + graph.path("COPY_OUT_TIME").asLong(0);
             }

@@ -16,7 +16,7 @@ import java.util.List;
 /** MoE norm and router matvec of one layer: {@code normed = rmsnorm(x)}, {@code logits = W_router · normed + b}. */
 final class RouterStage extends Stage {
     private final WorkerGrid norm;
-    private final ProductGrids router;
+    private final Product router;
 
     RouterStage(int layer, ModelConfig c, LayerWeights w, DeviceArrays arrays, Buffers b, GridScheduler scheduler) {
         super("router", "router" + layer, scheduler);
@@ -24,20 +24,19 @@ final class RouterStage extends Stage {
         FloatArray normScale = arrays.floats(w.mlpNorm());
         var weights = arrays.bf16("layer " + layer + " router", w.router());
         FloatArray bias = arrays.floats(w.routerBias());
-        norm = grid1("norm", NormKernels.LOCAL);
-        router = ProductGrids.dense(this, "router", E, H);
+        norm = grid("norm", NormKernels.LOCAL, 1);
+        router = Product.dense(this, "router", E, H);
         KernelContext ctx = new KernelContext();
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, b.tables, normScale, weights, bias)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, b.x, b.params)
                 .task("norm", NormKernels::rmsNorm, ctx, b.x, normScale, b.normed, b.params, H, (float) c.rmsNormEps())
-                .task("routerMatvec", MatmulKernels::matvec, ctx, b.normed, weights, bias, b.routerLogits, b.tables, b.params, H, E, Params.HAS_BIAS, router.lanes())
-                .task("routerTiled", MatmulKernels::tiled, ctx, b.normed, weights, bias, b.routerLogits, b.tables, b.params, H, E, Params.HAS_BIAS)
+                .task("router", MatmulKernels::product, ctx, b.normed, weights, bias, b.routerLogits, b.tables, b.params, H, E,
+                        Params.HAS_BIAS, router.lanes())
                 .transferToHost(DataTransferMode.UNDER_DEMAND, b.normed, b.routerLogits);
     }
 
     List<String> size(int rows, boolean tiled) {
         norm.setGlobalWork(Math.max(1, rows) * (long) NormKernels.LOCAL, 1, 1);
-        router.size(rows, tiled);
-        return List.of("norm", router.active(tiled));
+        return List.of("norm", router.size(rows, tiled));
     }
 }

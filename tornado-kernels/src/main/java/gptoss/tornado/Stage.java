@@ -4,7 +4,6 @@ import gptoss.tornado.kernels.MatmulKernels;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.WorkerGrid;
-import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
 
 import java.util.ArrayList;
@@ -12,8 +11,8 @@ import java.util.List;
 
 /**
  * One task graph of the backend's execution plan (attention of a layer, its router, its experts, the head),
- * with the work-group grids of its tasks. Grids are explicit and resized before every execution: the variant
- * of a kernel that does not run this time gets a single work-group whose threads return at once.
+ * with the work-group grids of its tasks. Grids are explicit and set before every execution, for the rows of the
+ * call and the way each kernel runs this time (decode or prefill); with no rows, one idle work-group.
  */
 abstract class Stage {
     final String kind;
@@ -31,21 +30,10 @@ abstract class Stage {
         this.scheduler = scheduler;
     }
 
-    /** Registers the grid of task {@code task}: 1-D with work-groups of {@code local} threads. */
-    WorkerGrid grid1(String task, int local) {
-        WorkerGrid grid = new WorkerGrid1D(local);
-        grid.setLocalWork(local, 1, 1);
-        return register(task, grid);
-    }
-
-    /** Registers a 2-D grid with work-groups of {@code localX × localY} threads. */
-    WorkerGrid grid2(String task, int localX, int localY) {
+    /** Registers the grid of task {@code task} (sized before each execution). */
+    WorkerGrid grid(String task, int localX, int localY) {
         WorkerGrid grid = new WorkerGrid2D(localX, localY);
         grid.setLocalWork(localX, localY, 1);
-        return register(task, grid);
-    }
-
-    private WorkerGrid register(String task, WorkerGrid grid) {
         scheduler.addWorkerGrid(name + "." + task, grid);
         tasks.add(task);
         return grid;
@@ -59,37 +47,37 @@ abstract class Stage {
         return Math.max(multiple, (n + multiple - 1) / multiple * multiple);
     }
 
+    /** Profiler label of a task run one way or the other. */
+    static String label(String task, boolean prefill) {
+        return task + (prefill ? ".prefill" : ".decode");
+    }
+
     /**
-     * The grids of a product run either as matvec (decode: {@code lanes} threads per output, {@code local / lanes}
-     * outputs per work-group) or tiled (prefill).
+     * The grid of a product kernel that runs either as matvec (decode: {@code lanes} threads per output,
+     * {@code local / lanes} outputs per work-group of (local, 1)) or tiled (prefill: (tile, tile) work-groups over
+     * {@code tiledOutputs} × rows).
      */
-    record ProductGrids(String matvecTask, WorkerGrid matvec, String tiledTask, WorkerGrid tiled, int outputs, int local, int lanes) {
-        static ProductGrids of(Stage stage, String prefix, int outputs, int local, int lanes, int tile) {
-            return new ProductGrids(prefix + "Matvec", stage.grid1(prefix + "Matvec", local),
-                    prefix + "Tiled", stage.grid2(prefix + "Tiled", tile, tile), outputs, local, lanes);
+    record Product(String task, WorkerGrid grid, int outputs, int tiledOutputs, int local, int lanes, int tile) {
+        static Product of(Stage stage, String task, int outputs, int tiledOutputs, int local, int lanes, int tile) {
+            return new Product(task, stage.grid(task, local, 1), outputs, tiledOutputs, local, lanes, tile);
         }
 
         /** A BF16 product with K inputs. */
-        static ProductGrids dense(Stage stage, String prefix, int outputs, int K) {
-            return of(stage, prefix, outputs, MatmulKernels.LOCAL, MatmulKernels.lanes(K), MatmulKernels.TILE);
+        static Product dense(Stage stage, String task, int outputs, int K) {
+            return of(stage, task, outputs, outputs, MatmulKernels.LOCAL, MatmulKernels.lanes(K), MatmulKernels.TILE);
         }
 
-        /** Sizes both grids for {@code rows} rows; the variant not chosen gets one idle work-group. */
-        void size(int rows, boolean tiled) {
-            sizeMatvec(rows > 0 && !tiled);
-            int tile = (int) this.tiled.getLocalWork()[0];
-            if (rows > 0 && tiled) this.tiled.setGlobalWork(roundUp(outputs, tile), roundUp(rows, tile), 1);
-            else this.tiled.setGlobalWork(tile, tile, 1);
-        }
-
-        void sizeMatvec(boolean active) {
-            int perGroup = local / lanes;
-            matvec.setGlobalWork(active ? (long) (outputs + perGroup - 1) / perGroup * local : local, 1, 1);
-        }
-
-        /** The task that runs for this choice. */
-        String active(boolean tiled) {
-            return tiled ? tiledTask : matvecTask;
+        /** Sizes the grid for {@code rows} rows (one idle work-group for none) and returns the profiler label. */
+        String size(int rows, boolean tiled) {
+            if (rows > 0 && tiled) {
+                grid.setGlobalWork(roundUp(tiledOutputs, tile), roundUp(rows, tile), 1);
+                grid.setLocalWork(tile, tile, 1);
+            } else {
+                int perGroup = local / lanes;
+                grid.setGlobalWork(rows > 0 ? (long) (outputs + perGroup - 1) / perGroup * local : local, 1, 1);
+                grid.setLocalWork(local, 1, 1);
+            }
+            return label(task, tiled);
         }
     }
 }
