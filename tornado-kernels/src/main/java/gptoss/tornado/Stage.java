@@ -67,10 +67,13 @@ abstract class Stage {
             return of(stage, task, outputs, outputs, MatmulKernels.LOCAL, MatmulKernels.lanes(K), MatmulKernels.TILE);
         }
 
-        /** Sizes the grid for {@code rows} rows (one idle work-group for none) and returns the profiler label. */
+        /**
+         * Sizes the grid for {@code rows} rows and returns the profiler label. With no rows, one idle work-group of
+         * the shape of that way (a warm-up: some drivers, PoCL among them, compile a kernel per work-group shape).
+         */
         String size(int rows, boolean tiled) {
-            if (rows > 0 && tiled) {
-                grid.setGlobalWork(roundUp(tiledOutputs, tile), roundUp(rows, tile), 1);
+            if (tiled) {
+                grid.setGlobalWork(rows > 0 ? roundUp(tiledOutputs, tile) : tile, roundUp(rows, tile), 1);
                 grid.setLocalWork(tile, tile, 1);
             } else {
                 int perGroup = local / lanes;

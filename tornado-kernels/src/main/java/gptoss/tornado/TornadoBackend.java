@@ -144,23 +144,29 @@ public final class TornadoBackend implements Backend {
         return stage;
     }
 
-    /** Runs every graph once with no rows: JIT-compiles all kernels and uploads all weights. */
+    /**
+     * Runs every graph with no rows, once with the work-group shapes of each way its kernels run: JIT-compiles all
+     * kernels (and lets drivers that specialise on the work-group shape do so) and uploads all weights.
+     */
     private void warmUp() {
         setRows(0, false);
         b.params.set(Params.PREFILL_TILES, 0);
         b.params.set(Params.DECODE_ROWS, 0);
-        for (Stage s : stages) {
-            switch (s) {
-                case AttentionStage a -> a.size(0, false, false, 0);
-                case RouterStage r -> r.size(0, false);
-                case ExpertStage e -> e.size(0, false);
-                case HeadStage h -> h.size(0, false);
-                default -> throw new IllegalStateException();
-            }
-            long t0 = System.nanoTime();
-            execute(s, List.of());
-            if (Boolean.getBoolean("gptoss.tornado.verbose")) {
-                System.err.printf(Locale.ROOT, "%s: graph %s compiled and uploaded in %.1f s%n", name, s.name, (System.nanoTime() - t0) / 1e9);
+        for (boolean tiled : new boolean[]{false, true}) {
+            for (Stage s : stages) {
+                switch (s) {
+                    case AttentionStage a -> a.size(0, tiled, false, 0);
+                    case RouterStage r -> r.size(0, tiled);
+                    case ExpertStage e -> e.size(0, tiled);
+                    case HeadStage h -> h.size(0, tiled);
+                    default -> throw new IllegalStateException();
+                }
+                long t0 = System.nanoTime();
+                execute(s, List.of());
+                if (Boolean.getBoolean("gptoss.tornado.verbose")) {
+                    System.err.printf(Locale.ROOT, "%s: graph %s warmed up (%s) in %.1f s%n", name, s.name, tiled ? "prefill" : "decode",
+                            (System.nanoTime() - t0) / 1e9);
+                }
             }
         }
         if (profiler != null) profiler.drain(); // compilation and weight upload are not kernel time
