@@ -16,14 +16,15 @@ import java.util.List;
 
 /**
  * The attention sub-block of one layer as a task graph: RMSNorm, fused QKV projection (+ bias), RoPE and cache
- * write, attention, output projection (+ bias) added to the residual rows. Weights and this layer's KV pages
- * stay on the device; x goes in and out.
+ * write, attention, output projection (+ bias) added to the residual rows; then, on the updated rows, the MoE
+ * norm and the router, so that the engine's next call (the router of this layer on these rows) needs no second
+ * execution. Weights and this layer's KV pages stay on the device; x goes in and out.
  */
 final class AttentionStage extends Stage {
     final int layer;
     final FloatArray keys, values; // [pool slots, KV]: this layer's cache pages
-    private final Product qkv, out;
-    private final WorkerGrid norm, rope, attention;
+    private final Product qkv, out, router;
+    private final WorkerGrid norm, rope, attention, mlpNorm;
     private final int heads;
 
     AttentionStage(int layer, ModelConfig c, LayerWeights w, DeviceArrays arrays, Buffers b, KvPagePool pool, int ring,
@@ -43,6 +44,9 @@ final class AttentionStage extends Stage {
         FloatArray sinks = arrays.floats(w.sinks());
         var wo = arrays.bf16("layer " + layer + " output projection", w.wo());
         FloatArray bo = arrays.floats(w.bo());
+        FloatArray mlpScale = arrays.floats(w.mlpNorm());
+        var wr = arrays.bf16("layer " + layer + " router", w.router());
+        FloatArray br = arrays.floats(w.routerBias());
         keys = arrays.zeros((long) pool.slots() * KV);
         values = arrays.zeros((long) pool.slots() * KV);
 
@@ -51,10 +55,12 @@ final class AttentionStage extends Stage {
         rope = grid("rope", AttentionKernels.LOCAL, 1);
         attention = grid("attention", AttentionKernels.LOCAL, 1);
         out = Product.dense(this, "out", H, Q);
+        mlpNorm = grid("mlpNorm", NormKernels.LOCAL, 1);
+        router = Product.dense(this, "router", c.numExperts(), H);
 
         KernelContext ctx = new KernelContext();
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, b.tables, normScale, wqkv, bqkv, sinks, wo, bo, keys, values,
-                        b.normed, b.qkv, b.attention)
+                        mlpScale, wr, br, b.qkv, b.attention)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, b.x, b.params, b.rowMeta, b.pageTable, b.tiles, b.cos, b.sin)
                 .task("norm", NormKernels::rmsNorm, ctx, b.x, normScale, b.normed, b.params, H, (float) c.rmsNormEps())
                 .task("qkv", MatmulKernels::product, ctx, b.normed, wqkv, bqkv, b.qkv, b.tables, b.params, H, Q + 2 * KV,
@@ -65,7 +71,10 @@ final class AttentionStage extends Stage {
                         b.attention, b.params, c.numHeads(), c.numKvHeads(), D, window, ringSlots, tableSlot, scale)
                 .task("out", MatmulKernels::product, ctx, b.attention, wo, bo, b.x, b.tables, b.params, Q, H,
                         Params.HAS_BIAS | Params.ACCUMULATE, out.lanes())
-                .transferToHost(DataTransferMode.UNDER_DEMAND, b.x);
+                .task("mlpNorm", NormKernels::rmsNorm, ctx, b.x, mlpScale, b.normed, b.params, H, (float) c.rmsNormEps())
+                .task("router", MatmulKernels::product, ctx, b.normed, wr, br, b.routerLogits, b.tables, b.params, H, c.numExperts(),
+                        Params.HAS_BIAS, router.lanes())
+                .transferToHost(DataTransferMode.UNDER_DEMAND, b.x, b.normed, b.routerLogits);
     }
 
     /**
@@ -76,8 +85,10 @@ final class AttentionStage extends Stage {
         long local = AttentionKernels.LOCAL;
         norm.setGlobalWork(Math.max(1, rows) * (long) NormKernels.LOCAL, 1, 1);
         rope.setGlobalWork(Math.max(1, rows) * local, 1, 1);
+        mlpNorm.setGlobalWork(Math.max(1, rows) * (long) NormKernels.LOCAL, 1, 1);
         if (rows == 0) attention.setGlobalWork(local, 1, 1);
         else attention.setGlobalWork((prefillAttention ? tileCount : rows) * local, heads, 1);
-        return List.of("norm", qkv.size(rows, tiledProducts), "rope", label("attention", prefillAttention), out.size(rows, tiledProducts));
+        return List.of("norm", qkv.size(rows, tiledProducts), "rope", label("attention", prefillAttention), out.size(rows, tiledProducts),
+                "mlpNorm", router.size(rows, tiledProducts));
     }
 }

@@ -24,6 +24,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -55,6 +56,9 @@ public final class TornadoBackend implements Backend {
     // host staging for the attention batch layout
     private final int[] rowMetaHost, pageTableHost, tilesHost;
     private final float[] cosHost, sinHost;
+    // The router results the last attention call computed on its output rows (see AttentionStage).
+    private int routedLayer = -1, routedRows;
+    private float[] routedX = new float[0], routedNormed = new float[0], routedLogits = new float[0];
 
     TornadoBackend(BackendRequest request, TornadoDevice device, int deviceIndex, TornadoSettings settings) {
         this.c = request.config();
@@ -188,8 +192,23 @@ public final class TornadoBackend implements Backend {
     public void attention(int layer, TokenBatch batch, float[] x) {
         AttentionStage stage = attention[layer];
         if (stage == null) throw new IllegalArgumentException(name + " does not hold attention of layer " + layer);
+        routedLayer = -1;
         for (int start = 0; start < batch.size(); start += b.maxRows) {
             attention(stage, batch, start, Math.min(b.maxRows, batch.size() - start), x);
+        }
+        if (batch.size() <= b.maxRows) {
+            // One execution computed the router on the output rows too: keep it for the router call that follows.
+            int H = c.hiddenSize(), E = c.numExperts(), rows = batch.size();
+            if (routedX.length < rows * H) {
+                routedX = new float[b.maxRows * H];
+                routedNormed = new float[b.maxRows * H];
+                routedLogits = new float[b.maxRows * E];
+            }
+            System.arraycopy(x, 0, routedX, 0, rows * H);
+            MemorySegment.copy(b.normed.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, routedNormed, 0, rows * H);
+            MemorySegment.copy(b.routerLogits.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, routedLogits, 0, rows * E);
+            routedLayer = layer;
+            routedRows = rows;
         }
     }
 
@@ -247,7 +266,7 @@ public final class TornadoBackend implements Backend {
         b.params.set(Params.DECODE_ROWS, prefill ? 0 : rows);
         b.params.set(Params.PREFILL_TILES, prefill ? tileCount : 0);
         List<String> active = stage.size(rows, tiled, prefill, tileCount);
-        execute(stage, active, b.x, rows * H);
+        execute(stage, active, b.x, rows * H, b.normed, rows * H, b.routerLogits, rows * c.numExperts());
         MemorySegment.copy(b.x.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, x, start * H, rows * H);
         for (int t = 0; t < rows; t++) caches[t].advance(batch.positions()[start + t] + 1);
     }
@@ -259,6 +278,11 @@ public final class TornadoBackend implements Backend {
         RouterStage stage = routers[layer];
         if (stage == null) throw new IllegalArgumentException(name + " does not hold the router of layer " + layer);
         int H = c.hiddenSize(), E = c.numExperts();
+        if (layer == routedLayer && rows == routedRows && Arrays.equals(x, 0, rows * H, routedX, 0, rows * H)) {
+            System.arraycopy(routedNormed, 0, normed, 0, rows * H);
+            System.arraycopy(routedLogits, 0, routerLogits, 0, rows * E);
+            return;
+        }
         for (int start = 0; start < rows; start += b.maxRows) {
             int n = Math.min(b.maxRows, rows - start);
             MemorySegment.copy(x, start * H, b.x.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, n * H);

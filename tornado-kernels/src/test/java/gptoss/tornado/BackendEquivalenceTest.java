@@ -131,6 +131,18 @@ class BackendEquivalenceTest {
                         cpu.attention(layer, new TokenBatch(new int[n], positions, c1), x1);
                         device.attention(layer, new TokenBatch(new int[n], positions, c2), x2);
                         assertClose(x1, x2, 1e-4f, device.name() + " layer " + layer + " rows " + start + ".." + (start + n - 1));
+                        // The router on the attention's output rows (computed by the attention graph) ...
+                        float[] n1 = new float[n * H], n2 = new float[n * H], l1 = new float[n * c.numExperts()], l2 = l1.clone();
+                        cpu.router(layer, n, x1, n1, l1);
+                        device.router(layer, n, x2, n2, l2);
+                        assertClose(l1, l2, 1e-4f, device.name() + " router after attention, layer " + layer);
+                        // ... and on other rows (its own graph).
+                        x2[0] += 1f;
+                        x1[0] += 1f;
+                        cpu.router(layer, n, x1, n1, l1);
+                        device.router(layer, n, x2, n2, l2);
+                        assertClose(n1, n2, 1e-5f, device.name() + " router on changed rows, layer " + layer);
+                        assertClose(l1, l2, 1e-4f, device.name() + " router on changed rows, layer " + layer);
                     }
                     assertEquals(total, k2.length());
                 }
