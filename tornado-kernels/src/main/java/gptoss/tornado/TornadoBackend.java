@@ -149,8 +149,9 @@ public final class TornadoBackend implements Backend {
     }
 
     /**
-     * Runs every graph with no rows, once with the work-group shapes of each way its kernels run: JIT-compiles all
-     * kernels (and lets drivers that specialise on the work-group shape do so) and uploads all weights.
+     * Runs every graph with no rows but grids sized for one, once for each way its kernels run: JIT-compiles all
+     * kernels, lets drivers that specialise them on the launch shape (PoCL does) do so before the first real call,
+     * and uploads all weights.
      */
     private void warmUp() {
         setRows(0, false);
@@ -159,10 +160,10 @@ public final class TornadoBackend implements Backend {
         for (boolean tiled : new boolean[]{false, true}) {
             for (Stage s : stages) {
                 switch (s) {
-                    case AttentionStage a -> a.size(0, tiled, false, 0);
-                    case RouterStage r -> r.size(0, tiled);
-                    case ExpertStage e -> e.size(0, tiled);
-                    case HeadStage h -> h.size(0, tiled);
+                    case AttentionStage a -> a.size(1, tiled, tiled, 1);
+                    case RouterStage r -> r.size(1, tiled);
+                    case ExpertStage e -> e.size(1, tiled);
+                    case HeadStage h -> h.size(1, tiled);
                     default -> throw new IllegalStateException();
                 }
                 long t0 = System.nanoTime();
