@@ -53,6 +53,7 @@ public final class TornadoBackend implements Backend {
     private final List<Stage> stages = new ArrayList<>();
     private final TornadoExecutionPlan plan;
     private final KernelProfiler profiler;    // null unless --profile-kernels
+    private boolean closed;
     // host staging for the attention batch layout
     private final int[] rowMetaHost, pageTableHost, tilesHost;
     private final float[] cosHost, sinHost;
@@ -364,6 +365,8 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
         try {
             plan.freeDeviceMemory();
             plan.close();
