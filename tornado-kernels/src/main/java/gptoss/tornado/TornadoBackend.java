@@ -67,7 +67,7 @@ public final class TornadoBackend implements Backend {
         ModelWeights w = request.weights();
         Shard shard = request.shard();
         int L = c.numLayers(), D = c.headDim(), KV = c.kvDim();
-        if (D > AttentionKernels.MAX_HEAD_DIM || c.numHeads() % c.numKvHeads() != 0) {
+        if (D > AttentionKernels.MAX_HEAD_DIM) {
             throw new IllegalArgumentException("the tornado attention kernels support head_dim <= " + AttentionKernels.MAX_HEAD_DIM + ", got " + D);
         }
         int maxRows = settings.maxRows();
