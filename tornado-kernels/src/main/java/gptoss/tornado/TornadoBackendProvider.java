@@ -35,6 +35,12 @@ public final class TornadoBackendProvider implements BackendProvider {
             System.err.println("warning: -Dtornado.recover.bailout=False is not set: a kernel that fails on the device "
                     + "would silently run as plain Java");
         }
-        return new TornadoBackend(request, TornadoInstallation.device(request.device()), request.device(), TornadoSettings.fromSystemProperties());
+        var device = TornadoInstallation.device(request.device());
+        String preload = System.getenv("LD_PRELOAD");
+        if (device.getPlatformName().contains("Portable Computing Language") && (preload == null || !preload.contains("libjsig"))) {
+            System.err.println("warning: PoCL replaces the JVM's signal handlers and the JVM may die at random "
+                    + "(\"Segmentation fault\"); run with LD_PRELOAD=$JAVA_HOME/lib/libjsig.so (./gptoss does)");
+        }
+        return new TornadoBackend(request, device, request.device(), TornadoSettings.fromSystemProperties());
     }
 }
