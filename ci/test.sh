@@ -12,9 +12,9 @@ find_tornado_argfile() {
     [[ -f "$TORNADOVM_HOME/tornado-argfile" ]] && { echo "$TORNADOVM_HOME/tornado-argfile"; return; }
     echo "warning: TORNADOVM_HOME=$TORNADOVM_HOME has no tornado-argfile" >&2
   fi
-  find /opt -maxdepth 6 -path '*/dist/*' -name tornado-argfile -print 2>/dev/null | sort | head -n 1
+  { find /opt -maxdepth 6 -path '*/dist/*' -name tornado-argfile -print 2>/dev/null || true; } | sort | head -n 1
 }
-ARGFILE_SOURCE="$(find_tornado_argfile)"
+ARGFILE_SOURCE="$(find_tornado_argfile || true)"
 if [[ -z "$ARGFILE_SOURCE" ]]; then
   echo "== TornadoVM backend tests SKIPPED: no TornadoVM installation found (TORNADOVM_HOME is unset and there is no"
   echo "   tornado-argfile under /opt/*/dist/); the tornado-kernels module is built and tested only with one"
