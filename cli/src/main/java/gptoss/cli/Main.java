@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 PlanCommand.class,
                 gptoss.cli.profile.ProfileCommand.class,
+                DevicesCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

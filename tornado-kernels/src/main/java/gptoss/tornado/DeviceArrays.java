@@ -1,0 +1,102 @@
+package gptoss.tornado;
+
+import gptoss.model.tensor.Bf16Tensor;
+import gptoss.model.tensor.F32Tensor;
+import gptoss.model.tensor.FloatTensor;
+import gptoss.model.tensor.Mxfp4Tensor;
+import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Host copies of weights in the form the kernels read, counted as they are made. Matrices keep their storage
+ * format: BF16 as raw 16-bit words (decoded in the kernels, 2 bytes per weight), MXFP4 blocks and scales as bytes
+ * (4.25 bits per weight). Vectors (norm scales, biases, sinks) become fp32, a few MB at most.
+ */
+final class DeviceArrays {
+    private long bytes;
+
+    /** Bytes of all arrays made so far (what the device holds once they are uploaded). */
+    long bytes() {
+        return bytes;
+    }
+
+    /** The BF16 matrices {@code parts} one after the other, as raw 16-bit words. */
+    ShortArray bf16(String what, FloatTensor... parts) {
+        long total = 0;
+        for (FloatTensor p : parts) total += p.size();
+        if (total > Integer.MAX_VALUE) throw new IllegalArgumentException(what + ": " + total + " elements exceed a device array");
+        ShortArray out = new ShortArray((int) total);
+        MemorySegment dst = out.getSegment();
+        long at = 0;
+        for (FloatTensor p : parts) {
+            switch (p) {
+                case Bf16Tensor b -> MemorySegment.copy(b.segment(), 0, dst, at * 2, b.byteSize());
+                case F32Tensor f -> {
+                    for (long i = 0; i < f.size(); i++) {
+                        int bits = Float.floatToRawIntBits(f.getFloat(i));
+                        if ((bits & 0xFFFF) != 0) {
+                            throw new IllegalArgumentException(what + " is float32 with values that BF16 cannot hold exactly; "
+                                    + "the tornado backend keeps dense matrices as BF16");
+                        }
+                        dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, (at + i) * 2, (short) (bits >>> 16));
+                    }
+                }
+                case Mxfp4Tensor m -> throw new IllegalArgumentException(what + " is MXFP4 where a dense BF16 matrix is expected");
+            }
+            at += p.size();
+        }
+        bytes += 2 * total;
+        return out;
+    }
+
+    /** Small tensors one after the other, as fp32. */
+    FloatArray floats(FloatTensor... parts) {
+        long n = 0;
+        for (FloatTensor p : parts) n += p.size();
+        FloatArray out = new FloatArray(Math.toIntExact(n));
+        int at = 0;
+        for (FloatTensor p : parts) {
+            for (long i = 0; i < p.size(); i++) out.set(at++, p.getFloat(i));
+        }
+        bytes += 4 * n;
+        return out;
+    }
+
+    /** Concatenated {@code n}-element slices of {@code t} starting at each of {@code offsets}, as fp32. */
+    FloatArray floatSlices(FloatTensor t, long[] offsets, int n) {
+        FloatArray out = new FloatArray(Math.toIntExact((long) offsets.length * n));
+        for (int s = 0; s < offsets.length; s++) {
+            for (int i = 0; i < n; i++) out.set(s * n + i, t.getFloat(offsets[s] + i));
+        }
+        bytes += 4L * offsets.length * n;
+        return out;
+    }
+
+    /**
+     * The MXFP4 blocks (or scales, {@code scales = true}) of the experts {@code experts} of a tensor whose
+     * experts each span {@code expertElements} logical elements.
+     */
+    ByteArray mxfp4(Mxfp4Tensor t, int[] experts, long expertElements, boolean scales) {
+        long perExpert = scales ? expertElements / Mxfp4Tensor.BLOCK : expertElements / Mxfp4Tensor.BLOCK * Mxfp4Tensor.BLOCK_BYTES;
+        long total = perExpert * experts.length;
+        if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("MXFP4 experts of one layer exceed a device array: " + total + " bytes");
+        ByteArray out = new ByteArray((int) total);
+        MemorySegment src = scales ? t.scales() : t.blocks();
+        for (int i = 0; i < experts.length; i++) {
+            MemorySegment.copy(src, experts[i] * perExpert, out.getSegment(), i * perExpert, perExpert);
+        }
+        bytes += total;
+        return out;
+    }
+
+    /** A zeroed device buffer of {@code n} floats (activations, caches); counted too. */
+    FloatArray zeros(long n) {
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("device buffer of " + n + " floats is too large");
+        bytes += 4 * n;
+        return new FloatArray((int) n);
+    }
+}

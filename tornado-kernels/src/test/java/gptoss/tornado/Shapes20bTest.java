@@ -1,0 +1,153 @@
+package gptoss.tornado;
+
+import gptoss.model.checkpoint.Checkpoint;
+import gptoss.model.config.ModelConfig;
+import gptoss.model.synth.SyntheticCheckpoint;
+import gptoss.runtime.backend.Backend;
+import gptoss.runtime.cpu.CpuBackend;
+import gptoss.runtime.cpu.WorkerPool;
+import gptoss.runtime.engine.Engine;
+import gptoss.runtime.engine.Placement;
+import gptoss.runtime.engine.Sequence;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static gptoss.tornado.TornadoTests.argmax;
+import static gptoss.tornado.TornadoTests.maxAbsDiff;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * gpt-oss-20b layer shapes (hidden 2880, 64 query / 8 KV heads of 64, 32 MXFP4 experts of width 2880, window
+ * 128) in a 2-layer synthetic checkpoint with a 4096-token vocabulary, generated here (about 0.9 GB in a
+ * temporary folder): the tornado backend's logits against the CPU backend's, prefill and decode.
+ * {@code -Dgptoss.tornado.shapes20b=DIR} uses an existing checkpoint instead (e.g. one from
+ * {@code gptoss synth --preset bench-m --layers 2}). The backend runs 16 rows per execution, so the 20-token prompt
+ * takes a tiled and a matvec pass.
+ */
+class Shapes20bTest {
+    static Path dir;
+    static boolean generated;
+    static Checkpoint ckpt;
+    static WorkerPool pool;
+    static Engine cpu, tornado;
+
+    @BeforeAll
+    static void open() throws IOException {
+        if (!TornadoTests.available()) return;
+        String given = System.getProperty("gptoss.tornado.shapes20b");
+        if (given != null) {
+            dir = Path.of(given);
+        } else {
+            ModelConfig m = ModelConfig.gptOss20b();
+            ModelConfig config = new ModelConfig(2, m.hiddenSize(), m.numHeads(), m.numKvHeads(), m.headDim(), m.numExperts(),
+                    m.expertsPerToken(), m.intermediateSize(), 4096, m.slidingWindow(), ModelConfig.alternating(2), m.ropeTheta(),
+                    m.ropeScalingFactor(), m.ropeBetaFast(), m.ropeBetaSlow(), m.ropeOriginalContext(), m.ropeTruncate(),
+                    m.maxContext(), m.swigluLimit(), m.swigluAlpha(), m.rmsNormEps(), 4000);
+            dir = Files.createTempDirectory("gptoss-20b-shapes");
+            generated = true;
+            long start = System.nanoTime();
+            SyntheticCheckpoint.write(dir, config, 20, SyntheticCheckpoint.Layout.HUGGING_FACE, 1, false, null);
+            System.err.printf("Shapes20bTest: generated a 2-layer 20b-shape checkpoint in %.1f s%n", (System.nanoTime() - start) / 1e9);
+        }
+        ckpt = Checkpoint.open(dir);
+        pool = new WorkerPool(Runtime.getRuntime().availableProcessors());
+        ModelConfig c = ckpt.config();
+        cpu = new Engine(c, ckpt.weights(), Placement.single(new CpuBackend(c, ckpt.weights(), pool), c), 4096, 128);
+        Backend device = TornadoTests.backend(ckpt, new TornadoSettings(16, 4, 1024, 4), false);
+        tornado = new Engine(c, ckpt.weights(), Placement.single(device, c), 4096, 128);
+    }
+
+    @AfterAll
+    static void close() throws IOException {
+        if (tornado != null) tornado.close();
+        if (pool != null) pool.close();
+        if (ckpt != null) ckpt.close();
+        if (generated) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> {
+                    try {
+                        Files.delete(p);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            }
+        }
+    }
+
+    @BeforeEach
+    void needsTornado() {
+        TornadoTests.assumeTornado();
+    }
+
+    static int[] prompt(int n, long seed) {
+        Random r = new Random(seed);
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = r.nextInt(ckpt.config().vocabSize());
+        return t;
+    }
+
+    @Test
+    void prefillThenDecodeMatchTheCpuBackend() {
+        int V = ckpt.config().vocabSize();
+        int[] prompt = prompt(20, 1);
+        try (Sequence s1 = cpu.newSequence(); Sequence s2 = tornado.newSequence()) {
+            float[] expected = cpu.forward(s1, prompt, true);
+            float[] actual = tornado.forward(s2, prompt, true);
+            float diff = maxAbsDiff(expected, actual);
+            System.err.printf("Shapes20bTest: prefill of %d tokens, max |logit diff| = %.2e%n", prompt.length, diff);
+            assertTrue(diff <= 1e-3, "prefill logits: max |tornado - cpu| = " + diff);
+            int token = argmax(expected, (prompt.length - 1) * V, V);
+            int[] cpuTokens = new int[6], tornadoTokens = new int[6];
+            float worst = 0;
+            for (int step = 0; step < 6; step++) {
+                float[] e = cpu.forward(s1, new int[]{token}, false);
+                float[] a = tornado.forward(s2, new int[]{token}, false);
+                worst = Math.max(worst, maxAbsDiff(e, a));
+                cpuTokens[step] = argmax(e, 0, V);
+                tornadoTokens[step] = argmax(a, 0, V);
+                token = cpuTokens[step];
+            }
+            System.err.printf("Shapes20bTest: 6 decode steps, max |logit diff| = %.2e%n", worst);
+            assertTrue(worst <= 1e-3, "decode logits: max |tornado - cpu| = " + worst);
+            assertArrayEquals(cpuTokens, tornadoTokens, "greedy tokens");
+        }
+    }
+
+    @Test
+    void batchedDecodeOfTwoSequencesMatchesTheCpuBackend() {
+        int V = ckpt.config().vocabSize();
+        Sequence[] a = {cpu.newSequence(), cpu.newSequence()};
+        Sequence[] b = {tornado.newSequence(), tornado.newSequence()};
+        try {
+            int[][] prompts = {prompt(9, 2), prompt(5, 3)};
+            for (int i = 0; i < 2; i++) {
+                cpu.forward(a[i], prompts[i], false);
+                tornado.forward(b[i], prompts[i], false);
+            }
+            int[] tokens = {prompts[0][0], prompts[1][0]};
+            for (int step = 0; step < 3; step++) {
+                float[] e = cpu.decode(a, tokens);
+                float[] x = tornado.decode(b, tokens);
+                float diff = maxAbsDiff(e, x);
+                assertTrue(diff <= 1e-3, "batched decode step " + step + ": max |tornado - cpu| = " + diff);
+                tokens = new int[]{argmax(e, 0, V), argmax(e, V, V)};
+            }
+        } finally {
+            Arrays.stream(a).forEach(Sequence::close);
+            Arrays.stream(b).forEach(Sequence::close);
+        }
+    }
+}
