@@ -26,5 +26,7 @@ mkdir -p "$(dirname "$ARGFILE")"
 sed -e 's#--module-path \.:#--module-path #' -e 's#:\.$##' "$ARGFILE_SOURCE" > "$ARGFILE"
 echo "== TornadoVM backend tests on $(dirname "$ARGFILE_SOURCE") (./mvnw -B -Ptornado verify -pl tornado-kernels -am,"
 echo "   JVM @tornado-argfile -Dtornado.recover.bailout=False; the other modules' tests ran above)"
+# PoCL then exposes two CPU OpenCL devices, so the multi-device test runs too.
+export POCL_DEVICES="${POCL_DEVICES:-pthread pthread}"
 ./mvnw -B -Ptornado verify -pl tornado-kernels -am -Dtornado.argfile="$ARGFILE" \
   -Dtest='gptoss.tornado.**' -Dsurefire.failIfNoSpecifiedTests=false
