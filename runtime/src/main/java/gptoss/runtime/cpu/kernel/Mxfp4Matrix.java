@@ -1,0 +1,161 @@
+package gptoss.runtime.cpu.kernel;
+
+import gptoss.model.tensor.Mxfp4Tensor;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static gptoss.runtime.cpu.kernel.Lanes.F;
+import static gptoss.runtime.cpu.kernel.Lanes.I;
+import static gptoss.runtime.cpu.kernel.Lanes.L;
+
+/**
+ * MXFP4 rows (16 bytes of FP4 codes + one E8M0 scale per 32 elements) decoded in registers. A 4-bit code is
+ * looked up in a table of the 16 FP4 values as float bits with {@code selectFrom} (one permute per L weights;
+ * indices wrap to the table size, so the other nibbles in a lane need no masking here). The block scale 2^(e−127) is built
+ * from its byte as float bits ({@code e << 23}) and applied once per block sum.
+ * <ul>
+ *   <li>{@link #dot} reads L int lanes (4L bytes, L/4 blocks) at a time and takes nibble n of every lane
+ *       with one shift: the activations come in {@link VectorLayout#NIBBLE} order;</li>
+ *   <li>{@link #decode} widens L bytes to L ints, low and high nibbles giving the even and odd elements
+ *       ({@link VectorLayout#SPLIT} order), scaled, for {@link MatMul}.</li>
+ * </ul>
+ * Scale bytes 0 and 255, which no real checkpoint uses, decode as 0 and +∞ here (2^−127 and NaN in the reference).
+ */
+final class Mxfp4Matrix extends WeightMatrix {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfInt SCALES4 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfShort SCALES2 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final int BLOCK = Mxfp4Tensor.BLOCK;
+    private static final long GROUP_BYTES = 4L * L;           // one int vector
+    private static final int GROUP_BLOCKS = L / 4;
+    private static final int GROUP = 8 * L;                  // elements per int vector
+    private static final IntVector TABLE_LOW;                // FP4 codes 0..L-1 (all 16 when L = 16)
+    private static final IntVector TABLE_HIGH;               // codes 8..15 when L = 8
+    private static final IntVector SCALE_SHIFTS;             // lane i reads scale byte i/4 of the group
+
+    static {
+        int[] bits = new int[Math.max(16, L)];
+        for (int i = 0; i < bits.length; i++) bits[i] = Float.floatToRawIntBits(Mxfp4Tensor.FP4[i & 15]);
+        TABLE_LOW = IntVector.fromArray(I, bits, 0);
+        TABLE_HIGH = L == 8 ? IntVector.fromArray(I, bits, 8) : TABLE_LOW;
+        int[] shifts = new int[L];
+        for (int i = 0; i < L; i++) shifts[i] = 8 * (i / 4);
+        SCALE_SHIFTS = IntVector.fromArray(I, shifts, 0);
+    }
+
+    private final Mxfp4Tensor tensor;
+    private final MemorySegment blocks;
+    private final MemorySegment scales;
+    private final long firstBlock;
+    private final int blocksPerRow;
+
+    Mxfp4Matrix(Mxfp4Tensor tensor, long offset, int rows, int cols) {
+        super(rows, cols);
+        if (offset % BLOCK != 0) throw new IllegalArgumentException("MXFP4 matrix must start on a block boundary");
+        this.tensor = tensor;
+        this.blocks = tensor.blocks();
+        this.scales = tensor.scales();
+        this.firstBlock = offset / BLOCK;
+        this.blocksPerRow = cols / BLOCK;
+    }
+
+    @Override
+    public VectorLayout dotLayout() {
+        return VectorLayout.NIBBLE;
+    }
+
+    @Override
+    public VectorLayout decodeLayout() {
+        return VectorLayout.SPLIT;
+    }
+
+    @Override
+    public float dot(int row, float[] x, int xOffset) {
+        long block = firstBlock + (long) row * blocksPerRow;
+        int groups = blocksPerRow / GROUP_BLOCKS;
+        // One method body, no helpers taking or returning vectors: the JIT must inline every vector operation
+        // (or it boxes them), and it gives up on methods that grow too large.
+        FloatVector acc = FloatVector.zero(F);
+        long p = block * 16;
+        int xi = xOffset;
+        for (int g = 0; g < groups; g++, p += GROUP_BYTES, xi += GROUP) {
+            IntVector v = IntVector.fromMemorySegment(I, blocks, p, LE);
+            FloatVector s0 = lookup(v).mul(FloatVector.fromArray(F, x, xi));
+            FloatVector s1 = lookup(v.lanewise(VectorOperators.LSHR, 4)).mul(FloatVector.fromArray(F, x, xi + L));
+            s0 = lookup(v.lanewise(VectorOperators.LSHR, 8)).fma(FloatVector.fromArray(F, x, xi + 2 * L), s0);
+            s1 = lookup(v.lanewise(VectorOperators.LSHR, 12)).fma(FloatVector.fromArray(F, x, xi + 3 * L), s1);
+            s0 = lookup(v.lanewise(VectorOperators.LSHR, 16)).fma(FloatVector.fromArray(F, x, xi + 4 * L), s0);
+            s1 = lookup(v.lanewise(VectorOperators.LSHR, 20)).fma(FloatVector.fromArray(F, x, xi + 5 * L), s1);
+            s0 = lookup(v.lanewise(VectorOperators.LSHR, 24)).fma(FloatVector.fromArray(F, x, xi + 6 * L), s0);
+            s1 = lookup(v.lanewise(VectorOperators.LSHR, 28)).fma(FloatVector.fromArray(F, x, xi + 7 * L), s1);
+            int packed = L == 16 ? scales.get(SCALES4, block + (long) g * GROUP_BLOCKS)
+                    : scales.get(SCALES2, block + (long) g * GROUP_BLOCKS) & 0xFFFF;
+            FloatVector scale = IntVector.broadcast(I, packed).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            acc = s0.add(s1).fma(scale, acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        int done = groups * GROUP_BLOCKS;
+        return done == blocksPerRow ? sum : sum + tail(block + done, blocksPerRow - done, x, xOffset + done * BLOCK);
+    }
+
+    /** Blocks after the last whole group, L bytes (2L elements, {@link VectorLayout#SPLIT} order) at a time. */
+    private float tail(long block, int count, float[] x, int xOffset) {
+        FloatVector acc = FloatVector.zero(F);
+        int chunks = count * 16 / L;
+        for (int c = 0; c < chunks; c++) {
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, block * 16 + (long) c * L, LE)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            int xi = xOffset + c * 2 * L;
+            FloatVector sum = lookup(v).mul(FloatVector.fromArray(F, x, xi))
+                    .add(lookup(v.lanewise(VectorOperators.LSHR, 4)).mul(FloatVector.fromArray(F, x, xi + L)));
+            acc = sum.fma(FloatVector.broadcast(F, scale(block + (long) c * L / 16)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private float scale(long block) {
+        return Float.intBitsToFloat((scales.get(ValueLayout.JAVA_BYTE, block) & 0xFF) << 23);
+    }
+
+    /** FP4 value of the low 4 bits of every lane. */
+    private static FloatVector lookup(IntVector codes) {
+        IntVector bits = L == 8 ? codes.selectFrom(TABLE_LOW, TABLE_HIGH) : codes.selectFrom(TABLE_LOW);
+        return bits.reinterpretAsFloats();
+    }
+
+    @Override
+    public void decode(int row, int count, float[] dst, int dstOffset) {
+        int chunksPerBlock = 16 / L;
+        for (int r = 0; r < count; r++) {
+            long block = firstBlock + (long) (row + r) * blocksPerRow;
+            int out = dstOffset + r * cols;
+            for (int b = 0; b < blocksPerRow; b++) {
+                FloatVector scale = FloatVector.broadcast(F, scale(block + b));
+                for (int c = 0; c < chunksPerBlock; c++) {
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, (block + b) * 16 + (long) c * L, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    int o = out + b * BLOCK + c * 2 * L;
+                    lookup(v).mul(scale).intoArray(dst, o);
+                    lookup(v.lanewise(VectorOperators.LSHR, 4)).mul(scale).intoArray(dst, o + L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public double rowBytes() {
+        return blocksPerRow * 17.0;
+    }
+
+    @Override
+    public float dotScalar(int row, float[] x, int xOffset) {
+        return tensor.dotScalar((firstBlock + (long) row * blocksPerRow) * BLOCK, x, xOffset, cols);
+    }
+}
