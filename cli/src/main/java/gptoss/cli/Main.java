@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 GenerateCommand.class,
                 SynthCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

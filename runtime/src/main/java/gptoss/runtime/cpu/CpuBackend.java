@@ -438,9 +438,11 @@ public final class CpuBackend implements Backend {
         float[] expertIn(int n) { return expertIn = atLeast(expertIn, n); }
         float[] expertAct(int n) { return expertAct = atLeast(expertAct, n); }
 
+        /** Rows of width cols from src, each arranged in {@code layout} ({@code layout.length(cols)} apart). */
         float[] arranged(VectorLayout layout, int slot, float[] src, int srcOffset, int rows, int cols) {
-            float[] a = arranged[layout.ordinal()][slot] = atLeast(arranged[layout.ordinal()][slot], rows * cols);
-            for (int r = 0; r < rows; r++) layout.arrange(src, srcOffset + r * cols, cols, a, r * cols);
+            int stride = layout.length(cols);
+            float[] a = arranged[layout.ordinal()][slot] = atLeast(arranged[layout.ordinal()][slot], rows * stride);
+            for (int r = 0; r < rows; r++) layout.arrange(src, srcOffset + r * cols, cols, a, r * stride);
             return a;
         }
     }

@@ -16,6 +16,8 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  * BF16 rows read as int vectors: each int lane holds an even element (low half) and the next odd one (high
  * half); {@code lane << 16} and {@code lane & 0xFFFF0000} are those two elements as exact floats. So one load
  * gives 2L weights in {@link VectorLayout#SPLIT} order with two integer operations and no conversion.
+ * Vector code is written out in each kernel (no helpers taking or returning vectors, which the JIT may leave
+ * un-inlined and then boxes).
  */
 final class Bf16Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -48,34 +50,25 @@ final class Bf16Matrix extends WeightMatrix {
     public float dot(int row, float[] x, int xOffset) {
         long base = (offset + (long) row * cols) * 2;
         int chunks = cols / CHUNK;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 4 <= chunks; c += 4) {
-            long p = base + c * CHUNK_BYTES;
-            int xi = xOffset + c * CHUNK;
-            IntVector v0 = IntVector.fromMemorySegment(I, data, p, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, data, p + CHUNK_BYTES, LE);
-            IntVector v2 = IntVector.fromMemorySegment(I, data, p + 2 * CHUNK_BYTES, LE);
-            IntVector v3 = IntVector.fromMemorySegment(I, data, p + 3 * CHUNK_BYTES, LE);
-            a0 = even(v0).fma(FloatVector.fromArray(F, x, xi), a0);
-            a1 = odd(v0).fma(FloatVector.fromArray(F, x, xi + L), a1);
-            a2 = even(v1).fma(FloatVector.fromArray(F, x, xi + 2 * L), a2);
-            a3 = odd(v1).fma(FloatVector.fromArray(F, x, xi + 3 * L), a3);
-            a4 = even(v2).fma(FloatVector.fromArray(F, x, xi + 4 * L), a4);
-            a5 = odd(v2).fma(FloatVector.fromArray(F, x, xi + 5 * L), a5);
-            a6 = even(v3).fma(FloatVector.fromArray(F, x, xi + 6 * L), a6);
-            a7 = odd(v3).fma(FloatVector.fromArray(F, x, xi + 7 * L), a7);
-        }
-        for (; c < chunks; c++) {
+        // One chunk per iteration and no other vector code in this method: the JIT must inline every vector
+        // operation (or it boxes them) and stops inlining in methods that grow too large. Two accumulators
+        // already keep ahead of memory.
+        FloatVector even = FloatVector.zero(F), odd = FloatVector.zero(F);
+        for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromMemorySegment(I, data, base + c * CHUNK_BYTES, LE);
             int xi = xOffset + c * CHUNK;
-            a0 = even(v).fma(FloatVector.fromArray(F, x, xi), a0);
-            a1 = odd(v).fma(FloatVector.fromArray(F, x, xi + L), a1);
+            even = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), even);
+            odd = v.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), odd);
         }
-        float sum = a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).reduceLanes(VectorOperators.ADD);
+        float sum = even.add(odd).reduceLanes(VectorOperators.ADD);
+        return chunks * CHUNK == cols ? sum : sum + tail(row, chunks * CHUNK, x, xOffset);
+    }
+
+    /** Elements after the last whole chunk, in natural order. */
+    private float tail(int row, int from, float[] x, int xOffset) {
         long first = offset + (long) row * cols;
-        for (int k = chunks * CHUNK; k < cols; k++) sum += tensor.getFloat(first + k) * x[xOffset + k];
+        float sum = 0f;
+        for (int k = from; k < cols; k++) sum += tensor.getFloat(first + k) * x[xOffset + k];
         return sum;
     }
 
@@ -87,20 +80,12 @@ final class Bf16Matrix extends WeightMatrix {
             int out = dstOffset + r * cols;
             for (int c = 0; c < chunks; c++) {
                 IntVector v = IntVector.fromMemorySegment(I, data, base + c * CHUNK_BYTES, LE);
-                even(v).intoArray(dst, out + c * CHUNK);
-                odd(v).intoArray(dst, out + c * CHUNK + L);
+                v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, out + c * CHUNK);
+                v.and(HIGH_HALF).reinterpretAsFloats().intoArray(dst, out + c * CHUNK + L);
             }
             long first = offset + (long) (row + r) * cols;
             for (int k = chunks * CHUNK; k < cols; k++) dst[out + k] = tensor.getFloat(first + k);
         }
-    }
-
-    private static FloatVector even(IntVector v) {
-        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static FloatVector odd(IntVector v) {
-        return v.and(HIGH_HALF).reinterpretAsFloats();
     }
 
     @Override

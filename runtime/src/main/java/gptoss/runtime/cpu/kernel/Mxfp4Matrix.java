@@ -15,13 +15,16 @@ import static gptoss.runtime.cpu.kernel.Lanes.I;
 import static gptoss.runtime.cpu.kernel.Lanes.L;
 
 /**
- * MXFP4 rows (16 bytes of FP4 codes + one E8M0 scale per 32 elements) decoded in registers. A 4-bit code is
+ * MXFP4 rows (16 bytes of FP4 codes + one E8M0 scale per 32 elements) decoded in registers. Vector code is
+ * written out in each kernel, without helper methods taking or returning vectors: the JIT inlines small helpers
+ * only where it thinks them hot, and a vector passed to a call that is not inlined is boxed on the heap. A 4-bit code is
  * looked up in a table of the 16 FP4 values as float bits with {@code selectFrom} (one permute per L weights;
  * indices wrap to the table size, so the other nibbles in a lane need no masking here). The block scale 2^(e−127) is built
  * from its byte as float bits ({@code e << 23}) and applied once per block sum.
  * <ul>
  *   <li>{@link #dot} reads L int lanes (4L bytes, L/4 blocks) at a time and takes nibble n of every lane
- *       with one shift: the activations come in {@link VectorLayout#NIBBLE} order;</li>
+ *       with one shift: the activations come in {@link VectorLayout#NIBBLE} order (rows need at least L/4
+ *       blocks; narrower matrices use {@link GenericMatrix});</li>
  *   <li>{@link #decode} widens L bytes to L ints, low and high nibbles giving the even and odd elements
  *       ({@link VectorLayout#SPLIT} order), scaled, for {@link MatMul}.</li>
  * </ul>
@@ -78,56 +81,36 @@ final class Mxfp4Matrix extends WeightMatrix {
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long block = firstBlock + (long) row * blocksPerRow;
-        int groups = blocksPerRow / GROUP_BLOCKS;
-        // One method body, no helpers taking or returning vectors: the JIT must inline every vector operation
-        // (or it boxes them), and it gives up on methods that grow too large.
+        // One loop body and no helpers taking or returning vectors: the JIT must inline every vector operation
+        // (or it boxes them), and it stops inlining in methods that grow too large. A row that is not a whole
+        // number of groups ends with one group that overlaps the previous one; the overlapped blocks get scale 0
+        // there, and the activations hold that last group a second time (see VectorLayout.NIBBLE).
+        int whole = blocksPerRow / GROUP_BLOCKS, overlap = (GROUP_BLOCKS - blocksPerRow % GROUP_BLOCKS) % GROUP_BLOCKS;
+        int groups = whole + (overlap == 0 ? 0 : 1);
         FloatVector acc = FloatVector.zero(F);
-        long p = block * 16;
-        int xi = xOffset;
-        for (int g = 0; g < groups; g++, p += GROUP_BYTES, xi += GROUP) {
-            IntVector v = IntVector.fromMemorySegment(I, blocks, p, LE);
-            FloatVector s0 = lookup(v).mul(FloatVector.fromArray(F, x, xi));
-            FloatVector s1 = lookup(v.lanewise(VectorOperators.LSHR, 4)).mul(FloatVector.fromArray(F, x, xi + L));
-            s0 = lookup(v.lanewise(VectorOperators.LSHR, 8)).fma(FloatVector.fromArray(F, x, xi + 2 * L), s0);
-            s1 = lookup(v.lanewise(VectorOperators.LSHR, 12)).fma(FloatVector.fromArray(F, x, xi + 3 * L), s1);
-            s0 = lookup(v.lanewise(VectorOperators.LSHR, 16)).fma(FloatVector.fromArray(F, x, xi + 4 * L), s0);
-            s1 = lookup(v.lanewise(VectorOperators.LSHR, 20)).fma(FloatVector.fromArray(F, x, xi + 5 * L), s1);
-            s0 = lookup(v.lanewise(VectorOperators.LSHR, 24)).fma(FloatVector.fromArray(F, x, xi + 6 * L), s0);
-            s1 = lookup(v.lanewise(VectorOperators.LSHR, 28)).fma(FloatVector.fromArray(F, x, xi + 7 * L), s1);
-            int packed = L == 16 ? scales.get(SCALES4, block + (long) g * GROUP_BLOCKS)
-                    : scales.get(SCALES2, block + (long) g * GROUP_BLOCKS) & 0xFFFF;
+        for (int g = 0; g < groups; g++) {
+            long first = g < whole ? block + (long) g * GROUP_BLOCKS : block + blocksPerRow - GROUP_BLOCKS;
+            int keep = g < whole ? -1 : -1 << (8 * overlap);
+            int xi = xOffset + g * GROUP;
+            IntVector v = IntVector.fromMemorySegment(I, blocks, first * 16, LE);
+            FloatVector s0 = (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xi));
+            FloatVector s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xi + L));
+            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 2 * L), s0);
+            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 3 * L), s1);
+            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 4 * L), s0);
+            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 5 * L), s1);
+            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 6 * L), s0);
+            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 7 * L), s1);
+            int packed = (L == 16 ? scales.get(SCALES4, first) : scales.get(SCALES2, first) & 0xFFFF) & keep;
             FloatVector scale = IntVector.broadcast(I, packed).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
                     .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             acc = s0.add(s1).fma(scale, acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        int done = groups * GROUP_BLOCKS;
-        return done == blocksPerRow ? sum : sum + tail(block + done, blocksPerRow - done, x, xOffset + done * BLOCK);
-    }
-
-    /** Blocks after the last whole group, L bytes (2L elements, {@link VectorLayout#SPLIT} order) at a time. */
-    private float tail(long block, int count, float[] x, int xOffset) {
-        FloatVector acc = FloatVector.zero(F);
-        int chunks = count * 16 / L;
-        for (int c = 0; c < chunks; c++) {
-            IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, block * 16 + (long) c * L, LE)
-                    .convertShape(VectorOperators.B2I, I, 0);
-            int xi = xOffset + c * 2 * L;
-            FloatVector sum = lookup(v).mul(FloatVector.fromArray(F, x, xi))
-                    .add(lookup(v.lanewise(VectorOperators.LSHR, 4)).mul(FloatVector.fromArray(F, x, xi + L)));
-            acc = sum.fma(FloatVector.broadcast(F, scale(block + (long) c * L / 16)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
     private float scale(long block) {
         return Float.intBitsToFloat((scales.get(ValueLayout.JAVA_BYTE, block) & 0xFF) << 23);
-    }
-
-    /** FP4 value of the low 4 bits of every lane. */
-    private static FloatVector lookup(IntVector codes) {
-        IntVector bits = L == 8 ? codes.selectFrom(TABLE_LOW, TABLE_HIGH) : codes.selectFrom(TABLE_LOW);
-        return bits.reinterpretAsFloats();
     }
 
     @Override
@@ -142,8 +125,8 @@ final class Mxfp4Matrix extends WeightMatrix {
                     IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, (block + b) * 16 + (long) c * L, LE)
                             .convertShape(VectorOperators.B2I, I, 0);
                     int o = out + b * BLOCK + c * 2 * L;
-                    lookup(v).mul(scale).intoArray(dst, o);
-                    lookup(v.lanewise(VectorOperators.LSHR, 4)).mul(scale).intoArray(dst, o + L);
+                    (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o);
+                    (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o + L);
                 }
             }
         }

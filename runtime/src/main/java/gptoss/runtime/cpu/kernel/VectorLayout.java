@@ -9,8 +9,10 @@ package gptoss.runtime.cpu.kernel;
  *   <li>{@link #SPLIT}: in chunks of 2L elements, the L even elements, then the L odd ones. A BF16 int lane
  *       holds an even and an odd element; an MXFP4 byte holds an even (low nibble) and an odd element.</li>
  *   <li>{@link #NIBBLE}: in groups of 8L elements (L/4 MXFP4 blocks, one int lane per 4 bytes), position
- *       {@code n·L + i} holds element {@code 8i + n}: the n-th nibble of int lane i. What is left after the last
- *       whole group is in {@link #SPLIT} order.</li>
+ *       {@code n·L + i} holds element {@code 8i + n}: the n-th nibble of int lane i. When K is not a whole
+ *       number of groups, one more group holds the last 8L elements again (the kernel reads that last group
+ *       overlapping the previous one and ignores the overlap), so the arranged vector is longer than K
+ *       ({@link #length}).</li>
  * </ul>
  * The permutations only move elements; dot products in any of them equal the natural ones up to summation order.
  */
@@ -23,15 +25,27 @@ public enum VectorLayout {
             case NATURAL -> System.arraycopy(src, srcOffset, dst, dstOffset, n);
             case SPLIT -> split(src, srcOffset, 0, n, dst, dstOffset);
             case NIBBLE -> {
-                int L = Lanes.L, group = 8 * L;
-                int whole = n / group * group;
-                for (int g = 0; g < whole; g += group) {
-                    for (int i = 0; i < L; i++) {
-                        for (int nib = 0; nib < 8; nib++) dst[dstOffset + g + nib * L + i] = src[srcOffset + g + 8 * i + nib];
-                    }
+                int group = 8 * Lanes.L;
+                for (int g = 0; g < n / group; g++) nibbles(src, srcOffset + g * group, dst, dstOffset + g * group);
+                if (n % group != 0) {
+                    if (n < group) throw new IllegalArgumentException("nibble order needs at least " + group + " elements, got " + n);
+                    nibbles(src, srcOffset + n - group, dst, dstOffset + n / group * group);
                 }
-                split(src, srcOffset, whole, n, dst, dstOffset);
             }
+        }
+    }
+
+    /** Floats an arranged vector of n elements occupies. */
+    public int length(int n) {
+        int group = 8 * Lanes.L;
+        return this == NIBBLE && n % group != 0 ? (n / group + 1) * group : n;
+    }
+
+    /** One group of 8L elements in nibble order. */
+    private static void nibbles(float[] src, int srcOffset, float[] dst, int dstOffset) {
+        int L = Lanes.L;
+        for (int i = 0; i < L; i++) {
+            for (int nib = 0; nib < 8; nib++) dst[dstOffset + nib * L + i] = src[srcOffset + 8 * i + nib];
         }
     }
 
@@ -48,16 +62,18 @@ public enum VectorLayout {
         for (; i < n; i++) dst[dstOffset + i] = src[srcOffset + i];
     }
 
-    /** Position in this order of natural element {@code k} of a vector of length {@code n} (for tests). */
+    /**
+     * Position in this order of natural element {@code k} of a vector of length {@code n} (for tests; in nibble
+     * order an element held twice reports its place in the first group holding it).
+     */
     public int positionOf(int k, int n) {
         int L = Lanes.L;
         if (this == NATURAL) return k;
         if (this == NIBBLE) {
             int group = 8 * L, whole = n / group * group;
-            if (k < whole) {
-                int g = k / group * group, within = k - g;
-                return g + (within % 8) * L + within / 8;
-            }
+            int g = k < whole ? k / group * group : whole, base = k < whole ? g : n - group;
+            int within = k - base;
+            return g + (within % 8) * L + within / 8;
         }
         int chunk = 2 * L;
         int c = k / chunk * chunk;

@@ -30,7 +30,9 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
             throw new IllegalArgumentException("matrix [" + rows + ", " + cols + "] at " + offset + " exceeds a tensor of " + tensor.size());
         }
         if (Lanes.FAST && tensor instanceof Bf16Tensor b) return new Bf16Matrix(b, offset, rows, cols);
-        if (Lanes.FAST && tensor instanceof Mxfp4Tensor m && cols % Mxfp4Tensor.BLOCK == 0) return new Mxfp4Matrix(m, offset, rows, cols);
+        if (Lanes.FAST && tensor instanceof Mxfp4Tensor m && cols % Mxfp4Tensor.BLOCK == 0 && cols >= 8 * Lanes.L) {
+            return new Mxfp4Matrix(m, offset, rows, cols);
+        }
         return new GenericMatrix(tensor, offset, rows, cols);
     }
 
@@ -58,7 +60,7 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
     /** Order in which {@link #decode} writes a row (and {@link MatMul} expects the activations). */
     public abstract VectorLayout decodeLayout();
 
-    /** {@code row(r) · x}, x being {@code cols} floats from {@code xOffset} in {@link #dotLayout()}. */
+    /** {@code row(r) · x}, x being {@code dotLayout().length(cols)} floats from {@code xOffset} in {@link #dotLayout()}. */
     public abstract float dot(int row, float[] x, int xOffset);
 
     /** Rows {@code [row, row + count)} as fp32, row i at {@code dst[dstOffset + i·cols]}, in {@link #decodeLayout()}. */
