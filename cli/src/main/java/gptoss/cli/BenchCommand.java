@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gptoss.measure.ProcessMemory;
-import gptoss.measure.ReadBandwidth;
 import gptoss.measure.TokenTraffic;
 import gptoss.runtime.backend.Backend;
+import gptoss.runtime.cpu.ReadBandwidth;
 import gptoss.runtime.cpu.kernel.Lanes;
 import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.Sequence;
@@ -79,7 +79,7 @@ final class BenchCommand implements Callable<Integer> {
             long rss = 0, kv = 0;
             for (int r = 0; r < repetitions; r++) {
                 Thread.sleep(20); // let the engine's pool go idle so the stream pass has the cores
-                bandwidth[r] = ReadBandwidth.measure(threads, (long) bufferMib << 20, 2);
+                bandwidth[r] = ReadBandwidth.measure(threads, (long) bufferMib << 20, 3);
                 try (Sequence seq = engine.newSequence()) {
                     long start = System.nanoTime();
                     engine.forward(seq, prompt, false, logits);

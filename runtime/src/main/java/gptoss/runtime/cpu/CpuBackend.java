@@ -33,8 +33,12 @@ import java.util.Map;
  * allocates nothing: all work arrays are kept and only grow. Not thread-safe: one engine thread drives it.
  */
 public final class CpuBackend implements Backend {
-    /** Weight bytes a thread claims at a time in a matrix-vector product. */
-    private static final long CHUNK_BYTES = 256 << 10;
+    /**
+     * Weight bytes a thread claims at a time in a matrix-vector product: about 1/32 of a thread's share, so a
+     * thread slowed by the shared machine leaves little for the other to wait for, within bounds that keep the
+     * claims cheap and the streams long.
+     */
+    private static final long MIN_CHUNK_BYTES = 64 << 10, MAX_CHUNK_BYTES = 1 << 20;
 
     private final ModelConfig c;
     private final WorkerPool pool;
@@ -311,8 +315,8 @@ public final class CpuBackend implements Backend {
             long bytes = 0;
             for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
             long perUnit = Math.max(1, bytes / units);
-            long target = Math.min(CHUNK_BYTES, bytes / (threads * 16L));
-            return (int) Math.max(1, target / perUnit);
+            long target = Math.clamp(bytes / (threads * 32L), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
+            return (int) Math.max(4, target / perUnit / 4 * 4); // whole blocks of four rows
         }
 
         @Override
@@ -322,27 +326,38 @@ public final class CpuBackend implements Backend {
                 if (lo >= hi) continue;
                 int a = lo - firstUnit[s], b = hi - firstUnit[s];
                 if (tokens == 1) {
-                    if (swiglu[s]) vectorPairs(s, a, b);
-                    else vectorRows(s, a, b);
+                    if (swiglu[s]) vectorPairs(s, a, b, scratch[thread]);
+                    else vectorRows(s, a, b, scratch[thread]);
                 } else {
                     for (int block = a; block < b; block++) rowBlock(s, block, scratch[thread]);
                 }
             }
         }
 
-        private void vectorRows(int s, int from, int to) {
+        private void vectorRows(int s, int from, int to, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
-            float[] x = in[s], o = out[s];
+            float[] x = in[s], o = out[s], four = ts.row;
             int base = outOffset[s];
-            for (int r = from; r < to; r++) o[base + r] = m.dot(r, x, 0) + bias(s, r);
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                m.dot4(r, x, 0, four, 0);
+                for (int i = 0; i < 4; i++) o[base + r + i] = four[i] + bias(s, r + i);
+            }
+            for (; r < to; r++) o[base + r] = m.dot(r, x, 0) + bias(s, r);
         }
 
-        private void vectorPairs(int s, int from, int to) {
+        private void vectorPairs(int s, int from, int to, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
-            float[] x = in[s], o = out[s];
+            float[] x = in[s], o = out[s], four = ts.row;
             int base = outOffset[s];
             float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
-            for (int j = from; j < to; j++) {
+            int j = from;
+            for (; j + 2 <= to; j += 2) {
+                m.dot4(2 * j, x, 0, four, 0);
+                o[base + j] = Swiglu.apply(four[0] + bias(s, 2 * j), four[1] + bias(s, 2 * j + 1), alpha, limit);
+                o[base + j + 1] = Swiglu.apply(four[2] + bias(s, 2 * j + 2), four[3] + bias(s, 2 * j + 3), alpha, limit);
+            }
+            for (; j < to; j++) {
                 float gate = m.dot(2 * j, x, 0) + bias(s, 2 * j);
                 float linear = m.dot(2 * j + 1, x, 0) + bias(s, 2 * j + 1);
                 o[base + j] = Swiglu.apply(gate, linear, alpha, limit);
@@ -352,42 +367,23 @@ public final class CpuBackend implements Backend {
         /** Rows 4·block .. +4 decoded once, applied to every token. */
         private void rowBlock(int s, int block, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
-            int k = m.cols(), row = 4 * block, n = Math.min(4, m.rows() - row);
-            float[] w = ts.weights, sums = ts.sums, x = in[s];
-            m.decode(row, n, w, 0);
+            int row = 4 * block, n = Math.min(4, m.rows() - row);
             for (int r = 0; r < n; r++) ts.bias[r] = bias(s, row + r);
-            int t = 0;
-            if (n == 4) {
-                for (; t + 4 <= tokens; t += 4) {
-                    MatMul.dot4x4(w, 0, x, t * k, k, k, sums);
-                    for (int tt = 0; tt < 4; tt++) {
-                        for (int r = 0; r < 4; r++) ts.row[r] = sums[4 * r + tt];
-                        emit(s, t + tt, row, 4, ts);
-                    }
-                }
-                for (; t < tokens; t++) {
-                    MatMul.dot4x1(w, 0, x, t * k, k, ts.row);
-                    emit(s, t, row, 4, ts);
-                }
-            } else {
-                for (; t < tokens; t++) {
-                    for (int r = 0; r < n; r++) ts.row[r] = MatMul.dot(w, r * k, x, t * k, k);
-                    emit(s, t, row, n, ts);
-                }
-            }
+            ts.sink.segment = s;
+            MatMul.rowBlock(m, row, n, in[s], m.decodeLayout().length(m.cols()), tokens, ts.weights, ts.sums, ts.row, ts.sink);
         }
 
-        /** Writes rows [row, row+n) of token t from ts.row plus bias. */
-        private void emit(int s, int t, int row, int n, ThreadScratch ts) {
+        /** Writes rows [row, row+n) of token t plus bias; with SwiGLU, each (gate, linear) pair as one value. */
+        void emit(int s, int t, int row, int n, float[] values, float[] biases) {
             float[] o = out[s];
             int base = t * outStride[s] + outOffset[s];
             if (swiglu[s]) {
                 float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
                 for (int r = 0; r + 1 < n; r += 2) {
-                    o[base + (row + r) / 2] = Swiglu.apply(ts.row[r] + ts.bias[r], ts.row[r + 1] + ts.bias[r + 1], alpha, limit);
+                    o[base + (row + r) / 2] = Swiglu.apply(values[r] + biases[r], values[r + 1] + biases[r + 1], alpha, limit);
                 }
             } else {
-                for (int r = 0; r < n; r++) o[base + row + r] = ts.row[r] + ts.bias[r];
+                for (int r = 0; r < n; r++) o[base + row + r] = values[r] + biases[r];
             }
         }
 
@@ -398,15 +394,26 @@ public final class CpuBackend implements Backend {
     }
 
     /** Work memory private to one pool thread. */
-    private static final class ThreadScratch {
+    private final class ThreadScratch {
         final float[] weights;            // four decoded weight rows
         final float[] sums = new float[16];
         final float[] row = new float[4];
         final float[] bias = new float[4];
+        final Sink sink = new Sink();
         private float[] scores = new float[0];
 
         ThreadScratch(int weightFloats) {
             this.weights = new float[weightFloats];
+        }
+
+        /** Products of the current row block go to the job's output segment, with its bias. */
+        final class Sink implements MatMul.RowSink {
+            int segment;
+
+            @Override
+            public void accept(int token, int row, int count, float[] values) {
+                job.emit(segment, token, row, count, values, bias);
+            }
         }
 
         /** At least n floats; grows to powers of two, so a growing context reallocates only now and then. */

@@ -17,7 +17,8 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  * half); {@code lane << 16} and {@code lane & 0xFFFF0000} are those two elements as exact floats. So one load
  * gives 2L weights in {@link VectorLayout#SPLIT} order with two integer operations and no conversion.
  * Vector code is written out in each kernel (no helpers taking or returning vectors, which the JIT may leave
- * un-inlined and then boxes).
+ * un-inlined and then boxes). {@link #dot4} reads four rows per pass: sharing the loads of x lets a core keep
+ * more weight reads in flight (measured: about 90 % of a plain streaming read, against about 80 % row by row).
  */
 final class Bf16Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -50,18 +51,62 @@ final class Bf16Matrix extends WeightMatrix {
     public float dot(int row, float[] x, int xOffset) {
         long base = (offset + (long) row * cols) * 2;
         int chunks = cols / CHUNK;
-        // One chunk per iteration and no other vector code in this method: the JIT must inline every vector
-        // operation (or it boxes them) and stops inlining in methods that grow too large. Two accumulators
-        // already keep ahead of memory.
-        FloatVector even = FloatVector.zero(F), odd = FloatVector.zero(F);
-        for (int c = 0; c < chunks; c++) {
+        // Two chunks per iteration into four accumulators (short FMA chains keep loads flowing), then at most
+        // one more chunk. No other vector code in this method and no vector helpers: the JIT must inline every
+        // vector operation (or it boxes them) and stops inlining in methods that grow too large.
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + 2 <= chunks; c += 2) {
+            long p = base + c * CHUNK_BYTES;
+            int xi = xOffset + c * CHUNK;
+            IntVector v0 = IntVector.fromMemorySegment(I, data, p, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, data, p + CHUNK_BYTES, LE);
+            e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), e0);
+            o0 = v0.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), o0);
+            e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 2 * L), e1);
+            o1 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 3 * L), o1);
+        }
+        if (c < chunks) {
             IntVector v = IntVector.fromMemorySegment(I, data, base + c * CHUNK_BYTES, LE);
             int xi = xOffset + c * CHUNK;
-            even = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), even);
-            odd = v.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), odd);
+            e0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), e0);
+            o0 = v.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), o0);
         }
-        float sum = even.add(odd).reduceLanes(VectorOperators.ADD);
+        float sum = e0.add(o0).add(e1.add(o1)).reduceLanes(VectorOperators.ADD);
         return chunks * CHUNK == cols ? sum : sum + tail(row, chunks * CHUNK, x, xOffset);
+    }
+
+    @Override
+    public void dot4(int row, float[] x, int xOffset, float[] out, int outOffset) {
+        long rowBytes = 2L * cols;
+        long b0 = (offset + (long) row * cols) * 2, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+        int chunks = cols / CHUNK;
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+        FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F), e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+        for (int c = 0; c < chunks; c++) {
+            long q = c * CHUNK_BYTES;
+            int xi = xOffset + c * CHUNK;
+            FloatVector xe = FloatVector.fromArray(F, x, xi), xo = FloatVector.fromArray(F, x, xi + L);
+            IntVector v0 = IntVector.fromMemorySegment(I, data, b0 + q, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, data, b1 + q, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, data, b2 + q, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, data, b3 + q, LE);
+            e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e0);
+            o0 = v0.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o0);
+            e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e1);
+            o1 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o1);
+            e2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e2);
+            o2 = v2.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o2);
+            e3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e3);
+            o3 = v3.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o3);
+        }
+        out[outOffset] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+        out[outOffset + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+        out[outOffset + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+        out[outOffset + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+        if (chunks * CHUNK != cols) {
+            for (int r = 0; r < 4; r++) out[outOffset + r] += tail(row + r, chunks * CHUNK, x, xOffset);
+        }
     }
 
     /** Elements after the last whole chunk, in natural order. */

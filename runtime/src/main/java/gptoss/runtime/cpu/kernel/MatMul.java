@@ -15,6 +15,44 @@ public final class MatMul {
     private MatMul() {
     }
 
+    /** Receives the products of a few weight rows with one token row. */
+    @FunctionalInterface
+    public interface RowSink {
+        /** {@code values[r]} = weight row {@code row + r} times token row {@code token}, for r < count. */
+        void accept(int token, int row, int count, float[] values);
+    }
+
+    /**
+     * Weight rows {@code [row, row + count)} (count ≤ 4) of {@code m} times token rows {@code x[t·xStride ..]} for
+     * t < tokens (in {@code m.decodeLayout()} order): the rows are decoded once into {@code weights} (at least
+     * 4·cols floats) and applied to every token, four tokens at a time. {@code sums} (16) and {@code values} (4)
+     * are work arrays; results go to {@code sink}.
+     */
+    public static void rowBlock(WeightMatrix m, int row, int count, float[] x, int xStride, int tokens,
+                                float[] weights, float[] sums, float[] values, RowSink sink) {
+        int k = m.cols();
+        m.decode(row, count, weights, 0);
+        int t = 0;
+        if (count == 4) {
+            for (; t + 4 <= tokens; t += 4) {
+                dot4x4(weights, 0, x, t * xStride, xStride, k, sums);
+                for (int tt = 0; tt < 4; tt++) {
+                    for (int r = 0; r < 4; r++) values[r] = sums[4 * r + tt];
+                    sink.accept(t + tt, row, 4, values);
+                }
+            }
+            for (; t < tokens; t++) {
+                dot4x1(weights, 0, x, t * xStride, k, values);
+                sink.accept(t, row, 4, values);
+            }
+        } else {
+            for (; t < tokens; t++) {
+                for (int r = 0; r < count; r++) values[r] = dot(weights, r * k, x, t * xStride, k);
+                sink.accept(t, row, count, values);
+            }
+        }
+    }
+
     /**
      * {@code sums[4r + t] = w[r] · x[t]} for r, t < 4, with w[r] at {@code w[wOffset + r·k]} and x[t] at
      * {@code x[xOffset + t·xStride]}.

@@ -41,6 +41,11 @@ class WeightMatrixTest {
                 for (int k = 0; k < cols; k++) absSum += Math.abs(t.getFloat(offset + (long) r * cols + k) * x[k]);
                 float actual = m.dot(r, arranged, 0);
                 assertEquals(expected, actual, RandomTensors.sumTolerance(absSum, cols), format + " row " + r);
+                if (r + 4 <= rows) {
+                    float[] four = new float[5];
+                    m.dot4(r, arranged, 0, four, 1);
+                    assertEquals(expected, four[1], RandomTensors.sumTolerance(absSum, cols), format + " dot4 row " + r);
+                }
             }
         }
     }

@@ -1,6 +1,5 @@
-package gptoss.measure;
+package gptoss.runtime.cpu;
 
-import gptoss.runtime.cpu.WorkerPool;
 import gptoss.runtime.cpu.kernel.Lanes;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -22,31 +21,41 @@ public final class ReadBandwidth {
 
     /** Best GB/s (10^9 bytes) of {@code passes} streaming passes over a fresh buffer of {@code bytes}, with {@code threads} threads. */
     public static double measure(int threads, long bytes, int passes) {
-        long size = Math.max(CHUNK, bytes / CHUNK * CHUNK);
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(threads)) {
-            MemorySegment buffer = arena.allocate(size, 4096);
-            buffer.fill((byte) 1); // fault every page in before timing
-            Pass pass = new Pass(buffer, threads);
+            Pass pass = new Pass(arena, bytes, threads);
             double best = 0;
             for (int p = 0; p < passes; p++) {
                 long start = System.nanoTime();
-                pool.run((int) (size / CHUNK), 1, pass);
-                long nanos = System.nanoTime() - start;
-                best = Math.max(best, size / (double) nanos);
-                if (pass.total() == 42) System.err.print(""); // keep the sums observable
+                pass.run(pool);
+                best = Math.max(best, pass.bytes() / (double) (System.nanoTime() - start));
             }
             return best;
         }
     }
 
-    /** Sums chunks of the buffer, per thread. */
-    private static final class Pass implements WorkerPool.Task {
+    /** One streaming read of a buffer, chunks claimed by the threads of a pool; the sums keep the loads alive. */
+    public static final class Pass implements WorkerPool.Task {
         private final MemorySegment buffer;
         private final long[] sums;
 
-        Pass(MemorySegment buffer, int threads) {
-            this.buffer = buffer;
+        /** A buffer of about {@code bytes} (whole MiB) in {@code arena}, written once so every page is in memory. */
+        public Pass(Arena arena, long bytes, int threads) {
+            long size = Math.max(CHUNK, bytes / CHUNK * CHUNK);
+            this.buffer = arena.allocate(size, 4096);
+            buffer.fill((byte) 1);
             this.sums = new long[threads * 8]; // one cache line apart
+        }
+
+        public long bytes() {
+            return buffer.byteSize();
+        }
+
+        /** Reads the whole buffer once; returns the sum of what was read. */
+        public long run(WorkerPool pool) {
+            pool.run((int) (buffer.byteSize() / CHUNK), 1, this);
+            long t = 0;
+            for (long s : sums) t += s;
+            return t;
         }
 
         @Override
@@ -60,12 +69,6 @@ public final class ReadBandwidth {
                 a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 3 * bytes, ByteOrder.LITTLE_ENDIAN));
             }
             sums[thread * 8] += a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        }
-
-        long total() {
-            long t = 0;
-            for (long s : sums) t += s;
-            return t;
         }
     }
 }
