@@ -7,6 +7,7 @@ import gptoss.measure.ProcessMemory;
 import gptoss.measure.TokenTraffic;
 import gptoss.runtime.backend.Backend;
 import gptoss.runtime.cpu.ReadBandwidth;
+import gptoss.runtime.cpu.WorkerPool;
 import gptoss.runtime.cpu.kernel.Lanes;
 import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.Sequence;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -21,13 +23,19 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code gptoss bench}: prompt processing and generation speed, and generation against the machine's read
- * bandwidth measured in the same run. Each repetition streams a buffer larger than the caches, then processes a
- * random prompt on a fresh sequence and generates greedily from it; medians over repetitions are reported.
+ * bandwidth measured in the same run. Each repetition processes a random prompt on a fresh sequence, then
+ * generates greedily in blocks of {@value #BLOCK} tokens, each block preceded by one streaming pass over a buffer
+ * larger than the caches (so bandwidth and generation are sampled in the same moments); its roofline fraction is
+ * (tokens/s × bytes per token) / (mean bandwidth of its passes). Medians over repetitions are reported; the
+ * resident set is sampled while generating after the stream buffer is freed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prompt processing and generation tokens/s, bytes read per generated token, "
                 + "and generation as a fraction of the memory read bandwidth measured in the same run.")
 final class BenchCommand implements Callable<Integer> {
+    /** Generated tokens between two bandwidth samples. */
+    private static final int BLOCK = 8;
+
     @Mixin
     ModelOptions model;
 
@@ -75,12 +83,15 @@ final class BenchCommand implements Callable<Integer> {
             }
 
             double[] pp = new double[repetitions], tg = new double[repetitions], bandwidth = new double[repetitions];
-            double[] bytesPerToken = new double[repetitions];
-            long rss = 0, kv = 0;
-            for (int r = 0; r < repetitions; r++) {
-                Thread.sleep(20); // let the engine's pool go idle so the stream pass has the cores
-                bandwidth[r] = ReadBandwidth.measure(threads, (long) bufferMib << 20, 3);
-                try (Sequence seq = engine.newSequence()) {
+            double[] bytesPerToken = new double[repetitions], fraction = new double[repetitions];
+            long rss, kv;
+            Sequence last = null;
+            try (Arena arena = Arena.ofShared()) {
+                ReadBandwidth.Pass pass = new ReadBandwidth.Pass(arena, (long) bufferMib << 20, threads);
+                for (int i = 0; i < 3; i++) streamOnce(pass, threads); // compiles the streaming loop
+                for (int r = 0; r < repetitions; r++) {
+                    if (last != null) last.close();
+                    Sequence seq = last = engine.newSequence();
                     long start = System.nanoTime();
                     engine.forward(seq, prompt, false, logits);
                     pp[r] = promptTokens * 1e9 / (System.nanoTime() - start);
@@ -88,22 +99,45 @@ final class BenchCommand implements Callable<Integer> {
                     engine.addListener(traffic);
                     // --profile-kernels: what is printed at the end is the last generation phase alone.
                     engine.placement().backends().forEach(Backend::drainKernelTimings);
-                    start = System.nanoTime();
-                    generate(engine, seq, logits, genTokens);
-                    tg[r] = genTokens * 1e9 / (System.nanoTime() - start);
+                    // Generation in blocks of BLOCK tokens, each preceded by one streaming pass, so the bandwidth is
+                    // sampled in the same moments (a shared machine's bandwidth changes from second to second).
+                    long nanos = 0;
+                    double gigabytes = 0;
+                    for (int done = 0; done < genTokens; done += BLOCK) {
+                        gigabytes += streamOnce(pass, threads);
+                        start = System.nanoTime();
+                        generate(engine, seq, logits, Math.min(BLOCK, genTokens - done));
+                        nanos += System.nanoTime() - start;
+                    }
                     engine.removeListener(traffic);
+                    tg[r] = genTokens * 1e9 / nanos;
+                    bandwidth[r] = gigabytes / ((genTokens + BLOCK - 1) / BLOCK);
                     bytesPerToken[r] = traffic.bytesPerToken();
-                    rss = Math.max(rss, ProcessMemory.residentBytes());
-                    kv = seq.cacheBytes();
+                    fraction[r] = tg[r] * bytesPerToken[r] / 1e9 / bandwidth[r];
                 }
             }
-            double bpt = median(bytesPerToken), tgMedian = median(tg), bw = median(bandwidth);
-            double achieved = tgMedian * bpt / 1e9;
-            Report report = new Report(m, threads, promptTokens, genTokens, model.prefillChunk, pp, tg, bandwidth, bpt, achieved, achieved / bw, rss, kv,
-                    loadBefore, ProcessMemory.loadAverage(), traffic.fixedBytesPerToken());
+            // The stream buffer is gone: the resident set while generating is the engine's own.
+            try (Sequence seq = last) {
+                generate(engine, seq, logits, 2);
+                rss = ProcessMemory.residentBytes();
+                kv = seq.cacheBytes();
+            }
+            double bpt = median(bytesPerToken);
+            Report report = new Report(m, threads, promptTokens, genTokens, model.prefillChunk, pp, tg, bandwidth, bytesPerToken,
+                    fraction, bpt, median(tg) * bpt / 1e9, median(fraction), rss, kv, loadBefore, ProcessMemory.loadAverage(),
+                    traffic.fixedBytesPerToken());
             System.out.println(json ? report.json() : report.table());
         }
         return 0;
+    }
+
+    /** One streaming read of the buffer with a fresh pool (whose threads end with it); returns GB/s. */
+    private static double streamOnce(ReadBandwidth.Pass pass, int threads) {
+        try (WorkerPool pool = new WorkerPool(threads)) {
+            long start = System.nanoTime();
+            pass.run(pool);
+            return pass.bytes() / (double) (System.nanoTime() - start);
+        }
     }
 
     /** Decodes {@code count} tokens greedily, starting from the logits of the previous step. */
@@ -136,7 +170,8 @@ final class BenchCommand implements Callable<Integer> {
         return Arrays.stream(v).max().orElse(0);
     }
 
-    private record Report(LoadedModel m, int threads, int promptTokens, int genTokens, int prefillChunk, double[] pp, double[] tg, double[] bandwidth, double bytesPerToken,
+    private record Report(LoadedModel m, int threads, int promptTokens, int genTokens, int prefillChunk, double[] pp, double[] tg, double[] bandwidth,
+                          double[] runBytesPerToken, double[] runFractions, double bytesPerToken,
                           double achievedGbPerSecond, double rooflineFraction, long rssBytes, long kvBytes,
                           double loadBefore, double loadAfter, long fixedBytesPerToken) {
 
@@ -172,7 +207,8 @@ final class BenchCommand implements Callable<Integer> {
             o.put("load_average_after", loadAfter);
             var runs = o.putArray("runs");
             for (int r = 0; r < pp.length; r++) {
-                runs.addObject().put("pp_tokens_per_s", pp[r]).put("tg_tokens_per_s", tg[r]).put("read_bandwidth_gb_s", bandwidth[r]);
+                runs.addObject().put("pp_tokens_per_s", pp[r]).put("tg_tokens_per_s", tg[r]).put("read_bandwidth_gb_s", bandwidth[r])
+                        .put("bytes_per_token", Math.round(runBytesPerToken[r])).put("tg_roofline_fraction", runFractions[r]);
             }
             return mapper.writeValueAsString(o);
         }

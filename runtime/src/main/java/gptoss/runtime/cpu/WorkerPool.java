@@ -17,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class WorkerPool implements AutoCloseable {
     private static final int SPIN_ITERATIONS = 50_000;
     private static final long NAP_NANOS = 200_000;
+    private static final int YIELD_AFTER_SPINS = 2_000;
     private static final String WORKER_PREFIX = "gptoss-worker-";
 
     /** A loop body over a range of indices. */
@@ -95,7 +96,12 @@ public final class WorkerPool implements AutoCloseable {
             failure.compareAndSet(null, t);
             nextChunk.set(Integer.MAX_VALUE / 2); // let the workers stop early
         }
-        while (pending.get() != 0) Thread.onSpinWait();
+        // Wait for workers still finishing a chunk. On a busy machine a worker may have been preempted: after
+        // a short spin, yield so it can run (possibly on this core).
+        for (int spins = 0; pending.get() != 0; spins++) {
+            if (spins < YIELD_AFTER_SPINS) Thread.onSpinWait();
+            else Thread.yield();
+        }
         task = null;
         Throwable t = failure.getAndSet(null);
         if (t instanceof RuntimeException re) throw re;
