@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Decoding one token: a weight matrix (2880 wide, larger than the caches) times one activation vector, output
- * rows split across threads. {@code vector} is the backend's kernel, {@code scalar} the element-by-element
+ * rows split across threads, eight rows per pass as the backend does. {@code vector} is the backend's kernel, {@code scalar} the element-by-element
  * reference. Compare the {@code :bytes} rate with {@link ReadBandwidthBenchmark}.
  */
 @State(Scope.Benchmark)
@@ -52,7 +52,9 @@ public class MatVecBenchmark {
     private float[] x, input, out;
     private final WorkerPool.Task task = (thread, from, to) -> {
         if (kernel.equals("vector")) {
-            for (int r = from; r < to; r++) out[r] = matrix.dot(r, input, 0);
+            int r = from;
+            for (; r + WeightMatrix.PASS_ROWS <= to; r += WeightMatrix.PASS_ROWS) matrix.dot8(r, input, 0, out, r);
+            for (; r < to; r++) out[r] = matrix.dot(r, input, 0);
         } else {
             for (int r = from; r < to; r++) out[r] = matrix.dotScalar(r, x, 0);
         }
@@ -70,7 +72,7 @@ public class MatVecBenchmark {
         matrix.dotLayout().arrange(x, 0, COLS, input, 0);
         out = new float[rows];
         pool = new WorkerPool(threads);
-        grain = Math.max(1, (int) ((256 << 10) / rowBytes));
+        grain = Math.max(WeightMatrix.PASS_ROWS, (int) ((256 << 10) / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
     }
 
     @TearDown(Level.Trial)

@@ -86,9 +86,9 @@ final class BenchCommand implements Callable<Integer> {
             double[] bytesPerToken = new double[repetitions], fraction = new double[repetitions];
             long rss, kv;
             Sequence last = null;
-            try (Arena arena = Arena.ofShared()) {
+            try (Arena arena = Arena.ofShared(); WorkerPool streamPool = new WorkerPool(threads)) {
                 ReadBandwidth.Pass pass = new ReadBandwidth.Pass(arena, (long) bufferMib << 20, threads);
-                for (int i = 0; i < 3; i++) streamOnce(pass, threads); // compiles the streaming loop
+                for (int i = 0; i < 3; i++) streamOnce(pass, streamPool); // compiles the streaming loop
                 for (int r = 0; r < repetitions; r++) {
                     if (last != null) last.close();
                     Sequence seq = last = engine.newSequence();
@@ -104,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
                     long nanos = 0;
                     double gigabytes = 0;
                     for (int done = 0; done < genTokens; done += BLOCK) {
-                        gigabytes += streamOnce(pass, threads);
+                        gigabytes += streamOnce(pass, streamPool);
                         start = System.nanoTime();
                         generate(engine, seq, logits, Math.min(BLOCK, genTokens - done));
                         nanos += System.nanoTime() - start;
@@ -131,13 +131,17 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One streaming read of the buffer with a fresh pool (whose threads end with it); returns GB/s. */
-    private static double streamOnce(ReadBandwidth.Pass pass, int threads) {
-        try (WorkerPool pool = new WorkerPool(threads)) {
-            long start = System.nanoTime();
-            pass.run(pool);
-            return pass.bytes() / (double) (System.nanoTime() - start);
-        }
+    /**
+     * One streaming read of the buffer; returns GB/s. Pauses around it let the other pool's threads stop spinning
+     * (they spin a few milliseconds after their last task), so the pass and the generation each have the cores.
+     */
+    private static double streamOnce(ReadBandwidth.Pass pass, WorkerPool pool) throws InterruptedException {
+        Thread.sleep(10);
+        long start = System.nanoTime();
+        pass.run(pool);
+        double gbPerSecond = pass.bytes() / (double) (System.nanoTime() - start);
+        Thread.sleep(10);
+        return gbPerSecond;
     }
 
     /** Decodes {@code count} tokens greedily, starting from the logits of the previous step. */

@@ -316,7 +316,8 @@ public final class CpuBackend implements Backend {
             for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
             long perUnit = Math.max(1, bytes / units);
             long target = Math.clamp(bytes / (threads * 32L), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
-            return (int) Math.max(4, target / perUnit / 4 * 4); // whole blocks of four rows
+            int pass = WeightMatrix.PASS_ROWS;
+            return (int) Math.max(pass, target / perUnit / pass * pass); // whole passes of rows
         }
 
         @Override
@@ -336,26 +337,29 @@ public final class CpuBackend implements Backend {
 
         private void vectorRows(int s, int from, int to, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
-            float[] x = in[s], o = out[s], four = ts.row;
+            float[] x = in[s], o = out[s], pass = ts.pass;
             int base = outOffset[s];
             int r = from;
-            for (; r + 4 <= to; r += 4) {
-                m.dot4(r, x, 0, four, 0);
-                for (int i = 0; i < 4; i++) o[base + r + i] = four[i] + bias(s, r + i);
+            for (; r + WeightMatrix.PASS_ROWS <= to; r += WeightMatrix.PASS_ROWS) {
+                m.dot8(r, x, 0, pass, 0);
+                for (int i = 0; i < WeightMatrix.PASS_ROWS; i++) o[base + r + i] = pass[i] + bias(s, r + i);
             }
             for (; r < to; r++) o[base + r] = m.dot(r, x, 0) + bias(s, r);
         }
 
         private void vectorPairs(int s, int from, int to, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
-            float[] x = in[s], o = out[s], four = ts.row;
+            float[] x = in[s], o = out[s], pass = ts.pass;
             int base = outOffset[s];
             float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
+            int pairs = WeightMatrix.PASS_ROWS / 2;
             int j = from;
-            for (; j + 2 <= to; j += 2) {
-                m.dot4(2 * j, x, 0, four, 0);
-                o[base + j] = Swiglu.apply(four[0] + bias(s, 2 * j), four[1] + bias(s, 2 * j + 1), alpha, limit);
-                o[base + j + 1] = Swiglu.apply(four[2] + bias(s, 2 * j + 2), four[3] + bias(s, 2 * j + 3), alpha, limit);
+            for (; j + pairs <= to; j += pairs) {
+                m.dot8(2 * j, x, 0, pass, 0);
+                for (int i = 0; i < pairs; i++) {
+                    int r = 2 * (j + i);
+                    o[base + j + i] = Swiglu.apply(pass[2 * i] + bias(s, r), pass[2 * i + 1] + bias(s, r + 1), alpha, limit);
+                }
             }
             for (; j < to; j++) {
                 float gate = m.dot(2 * j, x, 0) + bias(s, 2 * j);
@@ -399,6 +403,7 @@ public final class CpuBackend implements Backend {
         final float[] sums = new float[16];
         final float[] row = new float[4];
         final float[] bias = new float[4];
+        final float[] pass = new float[WeightMatrix.PASS_ROWS];
         final Sink sink = new Sink();
         private float[] scores = new float[0];
 

@@ -109,6 +109,58 @@ final class Mxfp4Matrix extends WeightMatrix {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Rows {@code row} and {@code row + 1} in one pass (two streams per core, x loaded once for both): out-of-cache
+     * MXFP4 rows run about a fifth faster in pairs on two cores.
+     */
+    private void dot2(int row, float[] x, int xOffset, float[] out, int outOffset) {
+        long blockA = firstBlock + (long) row * blocksPerRow, blockB = blockA + blocksPerRow;
+        int whole = blocksPerRow / GROUP_BLOCKS, overlap = (GROUP_BLOCKS - blocksPerRow % GROUP_BLOCKS) % GROUP_BLOCKS;
+        int groups = whole + (overlap == 0 ? 0 : 1);
+        FloatVector accA = FloatVector.zero(F), accB = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            long at = g < whole ? (long) g * GROUP_BLOCKS : blocksPerRow - GROUP_BLOCKS;
+            int keep = g < whole ? -1 : -1 << (8 * overlap);
+            int xi = xOffset + g * GROUP;
+            IntVector v = IntVector.fromMemorySegment(I, blocks, (blockA + at) * 16, LE);
+            IntVector w = IntVector.fromMemorySegment(I, blocks, (blockB + at) * 16, LE);
+            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + L);
+            FloatVector a0 = (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(x0), a1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(x1);
+            FloatVector b0 = (L == 8 ? w.selectFrom(TABLE_LOW, TABLE_HIGH) : w.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(x0), b1 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(x1);
+            x0 = FloatVector.fromArray(F, x, xi + 2 * L);
+            x1 = FloatVector.fromArray(F, x, xi + 3 * L);
+            a0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, a0);
+            a1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, a1);
+            b0 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, b0);
+            b1 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, b1);
+            x0 = FloatVector.fromArray(F, x, xi + 4 * L);
+            x1 = FloatVector.fromArray(F, x, xi + 5 * L);
+            a0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, a0);
+            a1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, a1);
+            b0 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, b0);
+            b1 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, b1);
+            x0 = FloatVector.fromArray(F, x, xi + 6 * L);
+            x1 = FloatVector.fromArray(F, x, xi + 7 * L);
+            a0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, a0);
+            a1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, a1);
+            b0 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, b0);
+            b1 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, b1);
+            int packedA = (L == 16 ? scales.get(SCALES4, blockA + at) : scales.get(SCALES2, blockA + at) & 0xFFFF) & keep;
+            int packedB = (L == 16 ? scales.get(SCALES4, blockB + at) : scales.get(SCALES2, blockB + at) & 0xFFFF) & keep;
+            accA = a0.add(a1).fma(IntVector.broadcast(I, packedA).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats(), accA);
+            accB = b0.add(b1).fma(IntVector.broadcast(I, packedB).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats(), accB);
+        }
+        out[outOffset] = accA.reduceLanes(VectorOperators.ADD);
+        out[outOffset + 1] = accB.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dot8(int row, float[] x, int xOffset, float[] out, int outOffset) {
+        for (int r = 0; r < PASS_ROWS; r += 2) dot2(row + r, x, xOffset, out, outOffset + r);
+    }
+
     private float scale(long block) {
         return Float.intBitsToFloat((scales.get(ValueLayout.JAVA_BYTE, block) & 0xFF) << 23);
     }

@@ -63,13 +63,16 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
     /** {@code row(r) · x}, x being {@code dotLayout().length(cols)} floats from {@code xOffset} in {@link #dotLayout()}. */
     public abstract float dot(int row, float[] x, int xOffset);
 
+    /** Rows a {@link #dot8} call computes. */
+    public static final int PASS_ROWS = 8;
+
     /**
-     * Rows {@code row .. row+3} times the same x: {@code out[outOffset + r] = row(row + r) · x}. Formats whose
-     * decoding is cheap read the four rows in one pass, sharing every load of x (which lets a core keep more
-     * weight reads in flight).
+     * Rows {@code row .. row+7} times the same x: {@code out[outOffset + r] = row(row + r) · x}. Formats whose
+     * decoding is cheap read the eight rows in one pass, sharing every load of x: eight concurrent streams let
+     * a core keep enough weight reads in flight to reach the memory's bandwidth.
      */
-    public void dot4(int row, float[] x, int xOffset, float[] out, int outOffset) {
-        for (int r = 0; r < 4; r++) out[outOffset + r] = dot(row + r, x, xOffset);
+    public void dot8(int row, float[] x, int xOffset, float[] out, int outOffset) {
+        for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] = dot(row + r, x, xOffset);
     }
 
     /** Rows {@code [row, row + count)} as fp32, row i at {@code dst[dstOffset + i·cols]}, in {@link #decodeLayout()}. */
