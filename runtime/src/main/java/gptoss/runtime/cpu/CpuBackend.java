@@ -22,15 +22,17 @@ import java.util.Map;
  * The forward pass on the CPU with fp32 activations, reading weights where they lie (memory-mapped BF16 and
  * MXFP4, never copied) through the Java Vector API kernels of {@code gptoss.runtime.cpu.kernel}.
  * <ul>
- *   <li>One row (decode): matrix-vector products that decode weights in registers, output rows split across
- *       the {@link WorkerPool} so each thread streams its own part of the matrix.</li>
+ *   <li>One row (decode): matrix-vector products that decode weights in registers, eight rows per pass;
+ *       threads of the {@link WorkerPool} claim contiguous stretches of rows, so each streams its own memory.</li>
  *   <li>Several rows (prefill chunk, batched decode, the rows routed to one expert): each thread decodes four
  *       weight rows to fp32 once and applies them to every row of the batch, so a chunk reads (and decodes) each
  *       weight once.</li>
  * </ul>
  * Biases are added as outputs are written; the expert's gate/up product applies the clamped SwiGLU to each
- * (gate, linear) row pair as it is computed, so the 2I-wide intermediate is never stored. Steady-state decoding
- * allocates nothing: all work arrays are kept and only grow. Not thread-safe: one engine thread drives it.
+ * (gate, linear) row pair as it is computed, so the 2I-wide intermediate is never stored. The routing weights
+ * and the residual add stay in the engine, which combines expert outputs in router order whatever the placement.
+ * Steady-state decoding allocates nothing: all work arrays are kept and only grow. Not thread-safe: one engine
+ * thread drives it.
  */
 public final class CpuBackend implements Backend {
     /**

@@ -15,19 +15,22 @@ import static gptoss.runtime.cpu.kernel.Lanes.I;
 import static gptoss.runtime.cpu.kernel.Lanes.L;
 
 /**
- * MXFP4 rows (16 bytes of FP4 codes + one E8M0 scale per 32 elements) decoded in registers. Vector code is
- * written out in each kernel, without helper methods taking or returning vectors: the JIT inlines small helpers
- * only where it thinks them hot, and a vector passed to a call that is not inlined is boxed on the heap. A 4-bit code is
+ * MXFP4 rows (16 bytes of FP4 codes + one E8M0 scale per 32 elements) decoded in registers. A 4-bit code is
  * looked up in a table of the 16 FP4 values as float bits with {@code selectFrom} (one permute per L weights;
- * indices wrap to the table size, so the other nibbles in a lane need no masking here). The block scale 2^(e−127) is built
- * from its byte as float bits ({@code e << 23}) and applied once per block sum.
+ * indices wrap to the table size, so the other nibbles of a lane need no masking). The block scale 2^(e−127)
+ * is built from its byte as float bits ({@code e << 23}) and applied once per block sum.
  * <ul>
- *   <li>{@link #dot} reads L int lanes (4L bytes, L/4 blocks) at a time and takes nibble n of every lane
- *       with one shift: the activations come in {@link VectorLayout#NIBBLE} order (rows need at least L/4
- *       blocks; narrower matrices use {@link GenericMatrix});</li>
+ *   <li>{@link #dot} reads L int lanes (4L bytes, L/4 blocks) at a time and takes nibble n of every lane with
+ *       one shift: the activations come in {@link VectorLayout#NIBBLE} order (rows need at least L/4 blocks;
+ *       narrower matrices use {@link GenericMatrix}). Unlike BF16, reading rows in pairs measured slower on real
+ *       expert matrices (6.4 against 8.4 GB/s on two cores), so rows are read one at a time.</li>
  *   <li>{@link #decode} widens L bytes to L ints, low and high nibbles giving the even and odd elements
  *       ({@link VectorLayout#SPLIT} order), scaled, for {@link MatMul}.</li>
  * </ul>
+ * Nibble decoding costs about nine vector operations per block, so with one activation row these kernels are
+ * bound by computation (about 8 GB/s of MXFP4 on two cores here), not by memory. Vector code is written out in
+ * each kernel, without helper methods taking or returning vectors: the JIT inlines small helpers only where it
+ * thinks them hot, and a vector passed to a call that is not inlined is boxed on the heap.
  * Scale bytes 0 and 255, which no real checkpoint uses, decode as 0 and +∞ here (2^−127 and NaN in the reference).
  */
 final class Mxfp4Matrix extends WeightMatrix {
@@ -35,7 +38,6 @@ final class Mxfp4Matrix extends WeightMatrix {
     private static final ValueLayout.OfInt SCALES4 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort SCALES2 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final int BLOCK = Mxfp4Tensor.BLOCK;
-    private static final long GROUP_BYTES = 4L * L;           // one int vector
     private static final int GROUP_BLOCKS = L / 4;
     private static final int GROUP = 8 * L;                  // elements per int vector
     private static final IntVector TABLE_LOW;                // FP4 codes 0..L-1 (all 16 when L = 16)
@@ -107,58 +109,6 @@ final class Mxfp4Matrix extends WeightMatrix {
             acc = s0.add(s1).fma(scale, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Rows {@code row} and {@code row + 1} in one pass (two streams per core, x loaded once for both): out-of-cache
-     * MXFP4 rows run about a fifth faster in pairs on two cores.
-     */
-    private void dot2(int row, float[] x, int xOffset, float[] out, int outOffset) {
-        long blockA = firstBlock + (long) row * blocksPerRow, blockB = blockA + blocksPerRow;
-        int whole = blocksPerRow / GROUP_BLOCKS, overlap = (GROUP_BLOCKS - blocksPerRow % GROUP_BLOCKS) % GROUP_BLOCKS;
-        int groups = whole + (overlap == 0 ? 0 : 1);
-        FloatVector accA = FloatVector.zero(F), accB = FloatVector.zero(F);
-        for (int g = 0; g < groups; g++) {
-            long at = g < whole ? (long) g * GROUP_BLOCKS : blocksPerRow - GROUP_BLOCKS;
-            int keep = g < whole ? -1 : -1 << (8 * overlap);
-            int xi = xOffset + g * GROUP;
-            IntVector v = IntVector.fromMemorySegment(I, blocks, (blockA + at) * 16, LE);
-            IntVector w = IntVector.fromMemorySegment(I, blocks, (blockB + at) * 16, LE);
-            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + L);
-            FloatVector a0 = (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(x0), a1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(x1);
-            FloatVector b0 = (L == 8 ? w.selectFrom(TABLE_LOW, TABLE_HIGH) : w.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(x0), b1 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(x1);
-            x0 = FloatVector.fromArray(F, x, xi + 2 * L);
-            x1 = FloatVector.fromArray(F, x, xi + 3 * L);
-            a0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, a0);
-            a1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, a1);
-            b0 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, b0);
-            b1 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, b1);
-            x0 = FloatVector.fromArray(F, x, xi + 4 * L);
-            x1 = FloatVector.fromArray(F, x, xi + 5 * L);
-            a0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, a0);
-            a1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, a1);
-            b0 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, b0);
-            b1 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, b1);
-            x0 = FloatVector.fromArray(F, x, xi + 6 * L);
-            x1 = FloatVector.fromArray(F, x, xi + 7 * L);
-            a0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, a0);
-            a1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, a1);
-            b0 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x0, b0);
-            b1 = (L == 8 ? w.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW, TABLE_HIGH) : w.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(x1, b1);
-            int packedA = (L == 16 ? scales.get(SCALES4, blockA + at) : scales.get(SCALES2, blockA + at) & 0xFFFF) & keep;
-            int packedB = (L == 16 ? scales.get(SCALES4, blockB + at) : scales.get(SCALES2, blockB + at) & 0xFFFF) & keep;
-            accA = a0.add(a1).fma(IntVector.broadcast(I, packedA).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats(), accA);
-            accB = b0.add(b1).fma(IntVector.broadcast(I, packedB).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats(), accB);
-        }
-        out[outOffset] = accA.reduceLanes(VectorOperators.ADD);
-        out[outOffset + 1] = accB.reduceLanes(VectorOperators.ADD);
-    }
-
-    @Override
-    public void dot8(int row, float[] x, int xOffset, float[] out, int outOffset) {
-        for (int r = 0; r < PASS_ROWS; r += 2) dot2(row + r, x, xOffset, out, outOffset + r);
     }
 
     private float scale(long block) {
