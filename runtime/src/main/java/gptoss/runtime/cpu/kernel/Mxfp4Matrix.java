@@ -54,11 +54,19 @@ final class Mxfp4Matrix extends WeightMatrix {
         SCALE_SHIFTS = IntVector.fromArray(I, shifts, 0);
     }
 
+    /**
+     * Bytes ahead of the current group that {@link #dot} loads early: measured on two cores, MXFP4 rows read from
+     * memory run about 1.5× faster with it (memory requests start while the previous groups are decoded).
+     */
+    private static final long PREFETCH = 512;
+    private static volatile int prefetched;
+
     private final Mxfp4Tensor tensor;
     private final MemorySegment blocks;
     private final MemorySegment scales;
     private final long firstBlock;
     private final int blocksPerRow;
+    private final long lastVector;  // last offset in blocks where a whole int vector can be read
 
     Mxfp4Matrix(Mxfp4Tensor tensor, long offset, int rows, int cols) {
         super(rows, cols);
@@ -68,6 +76,7 @@ final class Mxfp4Matrix extends WeightMatrix {
         this.scales = tensor.scales();
         this.firstBlock = offset / BLOCK;
         this.blocksPerRow = cols / BLOCK;
+        this.lastVector = blocks.byteSize() - 4L * L;
     }
 
     @Override
@@ -90,10 +99,13 @@ final class Mxfp4Matrix extends WeightMatrix {
         int whole = blocksPerRow / GROUP_BLOCKS, overlap = (GROUP_BLOCKS - blocksPerRow % GROUP_BLOCKS) % GROUP_BLOCKS;
         int groups = whole + (overlap == 0 ? 0 : 1);
         FloatVector acc = FloatVector.zero(F);
+        IntVector ahead = IntVector.zero(I);
         for (int g = 0; g < groups; g++) {
             long first = g < whole ? block + (long) g * GROUP_BLOCKS : block + blocksPerRow - GROUP_BLOCKS;
             int keep = g < whole ? -1 : -1 << (8 * overlap);
             int xi = xOffset + g * GROUP;
+            // Touch the bytes PREFETCH ahead: the decoding leaves the core too busy to run ahead of memory itself.
+            ahead = ahead.or(IntVector.fromMemorySegment(I, blocks, Math.min(first * 16 + PREFETCH, lastVector), LE));
             IntVector v = IntVector.fromMemorySegment(I, blocks, first * 16, LE);
             FloatVector s0 = (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xi));
             FloatVector s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xi + L));
@@ -108,7 +120,13 @@ final class Mxfp4Matrix extends WeightMatrix {
                     .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             acc = s0.add(s1).fma(scale, acc);
         }
+        keepAlive(ahead.reduceLanes(VectorOperators.OR));
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Makes the prefetching loads observable (so the JIT keeps them) without changing any result. */
+    private static void keepAlive(int touched) {
+        if (touched == 0x5EEDF00D) prefetched = touched;
     }
 
     private float scale(long block) {
