@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 PlanCommand.class,
                 gptoss.cli.profile.ProfileCommand.class,
                 DevicesCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -57,6 +57,7 @@ public final class Generator {
         float[] logits = engine.forward(sequence, prompt, false);
         long promptDone = System.nanoTime();
         int[] out = new int[Math.max(0, maxTokens)];
+        int[] next = new int[1];
         int count = 0;
         StopReason reason = StopReason.MAX_TOKENS;
         while (count < maxTokens) {
@@ -75,7 +76,8 @@ public final class Generator {
                 reason = StopReason.CONTEXT_FULL;
                 break;
             }
-            logits = engine.forward(sequence, new int[]{token}, false);
+            next[0] = token;
+            engine.forward(sequence, next, false, logits); // reuses the logits array: no garbage per token
         }
         return new Result(Arrays.copyOf(out, count), reason, prompt.length, promptDone - start, System.nanoTime() - promptDone);
     }

@@ -7,31 +7,89 @@ import gptoss.model.tensor.FloatTensor;
 import gptoss.runtime.backend.Backend;
 import gptoss.runtime.backend.KvCache;
 import gptoss.runtime.backend.TokenBatch;
+import gptoss.runtime.cpu.kernel.Attention;
+import gptoss.runtime.cpu.kernel.MatMul;
+import gptoss.runtime.cpu.kernel.VectorLayout;
+import gptoss.runtime.cpu.kernel.WeightMatrix;
 import gptoss.runtime.ops.RmsNorm;
 import gptoss.runtime.ops.Swiglu;
 import gptoss.runtime.ops.YarnRope;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * The forward pass on the CPU with fp32 activations, reading weights where they lie (memory-mapped BF16 and
- * MXFP4, never copied). Matrix products run each weight row against all rows of the batch before moving on, so
- * a prefill chunk reads the weights once; work is split across a {@link WorkerPool}.
- * Not thread-safe: one engine thread drives it.
+ * MXFP4, never copied) through the Java Vector API kernels of {@code gptoss.runtime.cpu.kernel}.
+ * <ul>
+ *   <li>One row (decode): matrix-vector products that decode weights in registers, eight rows per pass;
+ *       threads of the {@link WorkerPool} claim contiguous stretches of rows, so each streams its own memory.</li>
+ *   <li>Several rows (prefill chunk, batched decode, the rows routed to one expert): each thread decodes four
+ *       weight rows to fp32 once and applies them to every row of the batch, so a chunk reads (and decodes) each
+ *       weight once.</li>
+ * </ul>
+ * Biases are added as outputs are written; the expert's gate/up product applies the clamped SwiGLU to each
+ * (gate, linear) row pair as it is computed, so the 2I-wide intermediate is never stored. The routing weights
+ * and the residual add stay in the engine, which combines expert outputs in router order whatever the placement.
+ * Steady-state decoding allocates nothing: all work arrays are kept and only grow. Not thread-safe: one engine
+ * thread drives it.
  */
 public final class CpuBackend implements Backend {
+    /**
+     * Weight bytes a thread claims at a time in a matrix-vector product: about 1/32 of a thread's share, so a
+     * thread slowed by the shared machine leaves little for the other to wait for, within bounds that keep the
+     * claims cheap and the streams long.
+     */
+    private static final long MIN_CHUNK_BYTES = 64 << 10, MAX_CHUNK_BYTES = 1 << 20;
+
     private final ModelConfig c;
-    private final ModelWeights w;
     private final WorkerPool pool;
     private final YarnRope rope;
     private final float eps;
-    private final Scratch scratch = new Scratch();
+    private final Layer[] layers;
+    private final ModelWeights weights;
+    private final WeightMatrix unembedding;
+    private final Buffers buf = new Buffers();
+    private final ThreadScratch[] scratch;
+    private final MatrixJob job = new MatrixJob();
+    private final AttentionJob attentionJob = new AttentionJob();
+    private final KernelClock clock;
     private boolean ownsPool;
 
+    /** Weights of one layer wrapped in their kernels. */
+    private record Layer(LayerWeights w, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+                         WeightMatrix router, WeightMatrix[] mlp1, WeightMatrix[] mlp2, float[] sinks) {
+    }
+
     public CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool) {
+        this(config, weights, pool, false);
+    }
+
+    public CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool, boolean profileKernels) {
         this.c = config;
-        this.w = weights;
+        this.weights = weights;
         this.pool = pool;
         this.rope = new YarnRope(config);
         this.eps = (float) config.rmsNormEps();
+        this.clock = new KernelClock(profileKernels);
+        int H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numExperts(), I = c.intermediateSize();
+        this.layers = new Layer[c.numLayers()];
+        for (int l = 0; l < layers.length; l++) {
+            LayerWeights lw = weights.layers().get(l);
+            WeightMatrix[] mlp1 = new WeightMatrix[E], mlp2 = new WeightMatrix[E];
+            for (int e = 0; e < E; e++) {
+                mlp1[e] = WeightMatrix.of(lw.mlp1(), (long) e * 2 * I * H, 2 * I, H);
+                mlp2[e] = WeightMatrix.of(lw.mlp2(), (long) e * H * I, H, I);
+            }
+            float[] sinks = new float[c.numHeads()];
+            for (int h = 0; h < sinks.length; h++) sinks[h] = lw.sinks().getFloat(h);
+            layers[l] = new Layer(lw, WeightMatrix.of(lw.wq(), Q, H), WeightMatrix.of(lw.wk(), KV, H), WeightMatrix.of(lw.wv(), KV, H),
+                    WeightMatrix.of(lw.wo(), H, Q), WeightMatrix.of(lw.router(), E, H), mlp1, mlp2, sinks);
+        }
+        this.unembedding = WeightMatrix.of(weights.unembedding(), c.vocabSize(), H);
+        int widest = Math.max(Math.max(H, Q), I);
+        this.scratch = new ThreadScratch[pool.threads()];
+        for (int t = 0; t < scratch.length; t++) scratch[t] = new ThreadScratch(4 * widest);
     }
 
     /** This backend, made responsible for shutting its pool down on {@link #close}. */
@@ -55,20 +113,33 @@ public final class CpuBackend implements Backend {
         return new CpuKvCache(c, maxContext);
     }
 
+    @Override
+    public Map<String, KernelTiming> drainKernelTimings() {
+        return clock.drain();
+    }
+
     // -------------------------------------------------------------------------------------------- attention
 
     @Override
     public void attention(int layer, TokenBatch batch, float[] x) {
-        LayerWeights lw = w.layers().get(layer);
+        Layer lw = layers[layer];
         int T = batch.size(), H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), D = c.headDim();
-        float[] h = scratch.normed(T * H);
-        for (int t = 0; t < T; t++) RmsNorm.apply(x, t * H, lw.attnNorm(), eps, h, t * H, H);
-        float[] q = scratch.q(T * Q), k = scratch.k(T * KV), v = scratch.v(T * KV);
-        matmul(lw.wq(), lw.bq(), h, T, H, q, Q);
-        matmul(lw.wk(), lw.bk(), h, T, H, k, KV);
-        matmul(lw.wv(), lw.bv(), h, T, H, v, KV);
-        float[] cos = scratch.cos(D / 2), sin = scratch.sin(D / 2);
-        float[] o = scratch.attnOut(T * Q);
+        long start = clock.start();
+        float[] h = buf.normed(T * H);
+        for (int t = 0; t < T; t++) RmsNorm.apply(x, t * H, lw.w().attnNorm(), eps, h, t * H, H);
+        float[] q = buf.q(T * Q), k = buf.k(T * KV), v = buf.v(T * KV);
+        float[] inQ = input(lw.wq(), 0, h, 0, T, H);
+        float[] inK = sameOrder(lw.wk(), lw.wq(), T) ? inQ : input(lw.wk(), 1, h, 0, T, H);
+        float[] inV = sameOrder(lw.wv(), lw.wq(), T) ? inQ : sameOrder(lw.wv(), lw.wk(), T) ? inK : input(lw.wv(), 2, h, 0, T, H);
+        job.begin(T);
+        job.add(lw.wq(), inQ, lw.w().bq(), 0, q, 0, Q, false);
+        job.add(lw.wk(), inK, lw.w().bk(), 0, k, 0, KV, false);
+        job.add(lw.wv(), inV, lw.w().bv(), 0, v, 0, KV, false);
+        runJob();
+        start = clock.stop(Kernel.QKV, start);
+
+        float[] cos = buf.cos(D / 2), sin = buf.sin(D / 2);
+        float[] o = buf.attnOut(T * Q);
         for (int t = 0; t < T; t++) {
             int position = batch.positions()[t];
             rope.cosSin(position, cos, sin);
@@ -76,79 +147,90 @@ public final class CpuBackend implements Backend {
             rope.rotate(k, t * KV, c.numKvHeads(), cos, sin);
             CpuKvCache cache = (CpuKvCache) batch.caches()[t];
             cache.write(layer, position, k, t * KV, v, t * KV);
-            attend(layer, lw, cache, position, q, t * Q, o, t * Q);
+            attentionJob.set(layer, lw, cache, position, q, t * Q, o, t * Q);
+            pool.run(c.numKvHeads(), 1, attentionJob);
         }
-        float[] a = scratch.projected(T * H);
-        matmul(lw.wo(), lw.bo(), o, T, Q, a, H);
+        start = clock.stop(Kernel.ATTENTION, start);
+
+        float[] a = buf.projected(T * H);
+        job.begin(T);
+        job.add(lw.wo(), input(lw.wo(), 0, o, 0, T, Q), lw.w().bo(), 0, a, 0, H, false);
+        runJob();
         for (int i = 0; i < T * H; i++) x[i] += a[i];
+        clock.stop(Kernel.OUT_PROJECTION, start);
     }
 
-    /** Attention of one query row over its cache: sinks, sliding window and GQA (spec §2.2.4). */
-    private void attend(int layer, LayerWeights lw, CpuKvCache cache, int position, float[] q, int qOffset,
-                        float[] out, int outOffset) {
-        int D = c.headDim(), KV = c.kvDim(), group = c.groupSize();
-        int first = c.isSliding(layer) ? Math.max(0, position - c.slidingWindow() + 1) : 0;
-        int count = position - first + 1;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        float[] keys = cache.keys(layer), values = cache.values(layer);
-        float[] scores = scratch.scores(c.numHeads() * count);
-        pool.parallelFor(c.numHeads(), (from, to) -> {
-            for (int head = from; head < to; head++) {
-                int kvHead = head / group;
-                int qh = qOffset + head * D;
-                int sBase = head * count;
-                float sink = lw.sinks().getFloat(head);
-                float max = sink;
-                for (int j = 0; j < count; j++) {
-                    int kBase = cache.slot(layer, first + j) * KV + kvHead * D;
-                    float s = 0f;
-                    for (int d = 0; d < D; d++) s += q[qh + d] * keys[kBase + d];
-                    s *= scale;
-                    scores[sBase + j] = s;
-                    if (s > max) max = s;
-                }
-                float denominator = (float) Math.exp(sink - max);
-                for (int j = 0; j < count; j++) {
-                    float e = (float) Math.exp(scores[sBase + j] - max);
-                    scores[sBase + j] = e;
-                    denominator += e;
-                }
-                int oh = outOffset + head * D;
-                for (int d = 0; d < D; d++) out[oh + d] = 0f;
-                for (int j = 0; j < count; j++) {
-                    float weight = scores[sBase + j] / denominator;
-                    int vBase = cache.slot(layer, first + j) * KV + kvHead * D;
-                    for (int d = 0; d < D; d++) out[oh + d] += weight * values[vBase + d];
-                }
+    /** Attention of one query row over its cache, one task per KV head (the query heads of its group). */
+    private final class AttentionJob implements WorkerPool.Task {
+        private int layer, position, qOffset, outOffset;
+        private Layer weights;
+        private CpuKvCache cache;
+        private float[] q, out;
+
+        void set(int layer, Layer weights, CpuKvCache cache, int position, float[] q, int qOffset, float[] out, int outOffset) {
+            this.layer = layer;
+            this.weights = weights;
+            this.cache = cache;
+            this.position = position;
+            this.q = q;
+            this.qOffset = qOffset;
+            this.out = out;
+            this.outOffset = outOffset;
+        }
+
+        @Override
+        public void run(int thread, int from, int to) {
+            int D = c.headDim(), group = c.groupSize(), KV = c.kvDim();
+            int count = cache.visibleSlots(layer, position), capacity = cache.capacity(layer);
+            float scale = (float) (1.0 / Math.sqrt(D));
+            float[] scores = scratch[thread].scores(Attention.scratchSize(group, count));
+            for (int kvHead = from; kvHead < to; kvHead++) {
+                int firstHead = kvHead * group;
+                Attention.attend(q, qOffset + firstHead * D, group, D,
+                        cache.keys(layer), kvHead * D * capacity, capacity,
+                        cache.values(layer), kvHead * D, KV, count,
+                        weights.sinks(), firstHead, scale, scores, out, outOffset + firstHead * D);
             }
-        });
+        }
     }
 
     // ------------------------------------------------------------------------------------------------- MoE
 
     @Override
     public void router(int layer, int rows, float[] x, float[] normed, float[] routerLogits) {
-        LayerWeights lw = w.layers().get(layer);
+        Layer lw = layers[layer];
         int H = c.hiddenSize();
-        for (int t = 0; t < rows; t++) RmsNorm.apply(x, t * H, lw.mlpNorm(), eps, normed, t * H, H);
-        matmul(lw.router(), lw.routerBias(), normed, rows, H, routerLogits, c.numExperts());
+        long start = clock.start();
+        for (int t = 0; t < rows; t++) RmsNorm.apply(x, t * H, lw.w().mlpNorm(), eps, normed, t * H, H);
+        job.begin(rows);
+        job.add(lw.router(), input(lw.router(), 0, normed, 0, rows, H), lw.w().routerBias(), 0, routerLogits, 0, c.numExperts(), false);
+        runJob();
+        clock.stop(Kernel.ROUTER, start);
     }
 
     @Override
     public void expert(int layer, int expert, int[] rows, int count, float[] normed, float[] out) {
-        LayerWeights lw = w.layers().get(layer);
+        Layer lw = layers[layer];
         int H = c.hiddenSize(), I = c.intermediateSize();
-        float[] in = scratch.expertIn(count * H);
-        for (int i = 0; i < count; i++) System.arraycopy(normed, rows[i] * H, in, i * H, H);
-        float[] u = scratch.expertHidden(count * 2 * I);
-        long mlp1Offset = (long) expert * 2 * I * H, mlp2Offset = (long) expert * H * I;
-        matmul(lw.mlp1(), mlp1Offset, lw.mlp1Bias(), (long) expert * 2 * I, in, count, H, u, 2 * I);
-        float[] y = scratch.expertAct(count * I);
-        float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
-        for (int i = 0; i < count; i++) {
-            for (int j = 0; j < I; j++) y[i * I + j] = Swiglu.apply(u[i * 2 * I + 2 * j], u[i * 2 * I + 2 * j + 1], alpha, limit);
+        WeightMatrix mlp1 = lw.mlp1()[expert], mlp2 = lw.mlp2()[expert];
+        long start = clock.start();
+        float[] in;
+        if (count == 1) {
+            in = input(mlp1, 0, normed, rows[0] * H, 1, H);
+        } else {
+            float[] gathered = buf.expertIn(count * H);
+            for (int i = 0; i < count; i++) System.arraycopy(normed, rows[i] * H, gathered, i * H, H);
+            in = input(mlp1, 0, gathered, 0, count, H);
         }
-        matmul(lw.mlp2(), mlp2Offset, lw.mlp2Bias(), (long) expert * H, y, count, I, out, H);
+        float[] y = buf.expertAct(count * I);
+        job.begin(count);
+        job.add(mlp1, in, lw.w().mlp1Bias(), (long) expert * 2 * I, y, 0, I, true);
+        runJob();
+        start = clock.stop(Kernel.EXPERT_GATE_UP, start);
+        job.begin(count);
+        job.add(mlp2, input(mlp2, 1, y, 0, count, I), lw.w().mlp2Bias(), (long) expert * H, out, 0, H, false);
+        runJob();
+        clock.stop(Kernel.EXPERT_DOWN, start);
     }
 
     // ------------------------------------------------------------------------------------------------ head
@@ -156,36 +238,204 @@ public final class CpuBackend implements Backend {
     @Override
     public void head(int rows, float[] x, float[] logits) {
         int H = c.hiddenSize();
-        float[] h = scratch.normed(rows * H);
-        for (int t = 0; t < rows; t++) RmsNorm.apply(x, t * H, w.finalNorm(), eps, h, t * H, H);
-        matmul(w.unembedding(), null, h, rows, H, logits, c.vocabSize());
+        long start = clock.start();
+        float[] h = buf.normed(rows * H);
+        for (int t = 0; t < rows; t++) RmsNorm.apply(x, t * H, weights.finalNorm(), eps, h, t * H, H);
+        job.begin(rows);
+        job.add(unembedding, input(unembedding, 0, h, 0, rows, H), null, 0, logits, 0, c.vocabSize(), false);
+        runJob();
+        clock.stop(Kernel.HEAD, start);
+    }
+
+    // ------------------------------------------------------------------------------------- matrix products
+
+    /**
+     * {@code rows} activation rows of width {@code cols} from {@code src[srcOffset..]}, arranged in the order
+     * {@code m}'s kernels read them (one row: {@link WeightMatrix#dotLayout}, more: {@link WeightMatrix#decodeLayout}),
+     * in work buffer {@code slot} of that order. Matrices with equal orders share the arrangement.
+     */
+    private float[] input(WeightMatrix m, int slot, float[] src, int srcOffset, int rows, int cols) {
+        VectorLayout layout = rows == 1 ? m.dotLayout() : m.decodeLayout();
+        if (layout == VectorLayout.NATURAL && srcOffset == 0) return src;
+        return buf.arranged(layout, slot, src, srcOffset, rows, cols);
+    }
+
+    private static boolean sameOrder(WeightMatrix a, WeightMatrix b, int rows) {
+        return rows == 1 ? a.dotLayout() == b.dotLayout() : a.decodeLayout() == b.decodeLayout();
+    }
+
+    private void runJob() {
+        pool.run(job.units(), job.grain(pool.threads()), job);
     }
 
     /**
-     * {@code out[t, o] = W[o] · in[t] + bias[o]} for t < rows, o < outDim. Each weight row is read once and
-     * applied to every input row; output rows are split across threads.
+     * Up to three matrices applied to the same batch in one dispatch (q, k and v share one). Work units are
+     * output rows (or gate/linear row pairs) for one token, blocks of four rows for several.
      */
-    private void matmul(FloatTensor weight, FloatTensor bias, float[] in, int rows, int inDim, float[] out, int outDim) {
-        matmul(weight, 0, bias, 0, in, rows, inDim, out, outDim);
-    }
+    private final class MatrixJob implements WorkerPool.Task {
+        private static final int MAX = 3;
+        private final WeightMatrix[] matrix = new WeightMatrix[MAX];
+        private final float[][] in = new float[MAX][];
+        private final FloatTensor[] bias = new FloatTensor[MAX];
+        private final long[] biasOffset = new long[MAX];
+        private final float[][] out = new float[MAX][];
+        private final int[] outOffset = new int[MAX], outStride = new int[MAX];
+        private final boolean[] swiglu = new boolean[MAX];
+        private final int[] firstUnit = new int[MAX + 1];
+        private int segments, tokens;
 
-    /** The same, for the matrix starting at element {@code weightOffset} and bias at {@code biasOffset}. */
-    private void matmul(FloatTensor weight, long weightOffset, FloatTensor bias, long biasOffset,
-                        float[] in, int rows, int inDim, float[] out, int outDim) {
-        pool.parallelFor(outDim, (from, to) -> {
-            for (int o = from; o < to; o++) {
-                long offset = weightOffset + (long) o * inDim;
-                float b = bias == null ? 0f : bias.getFloat(biasOffset + o);
-                for (int t = 0; t < rows; t++) out[t * outDim + o] = weight.dot(offset, in, t * inDim, inDim) + b;
+        void begin(int tokens) {
+            this.tokens = tokens;
+            segments = 0;
+        }
+
+        /**
+         * {@code out[t·outStride + outOffset + o] = m[o] · in[t] + bias[biasOffset + o]}; with {@code swiglu}, row
+         * pairs (2j, 2j+1) are (gate, linear) and {@code swiglu(gate, linear)} goes to column j.
+         */
+        void add(WeightMatrix m, float[] input, FloatTensor b, long bOffset, float[] output, int oOffset, int oStride, boolean glu) {
+            int s = segments++;
+            matrix[s] = m;
+            in[s] = input;
+            bias[s] = b;
+            biasOffset[s] = bOffset;
+            out[s] = output;
+            outOffset[s] = oOffset;
+            outStride[s] = oStride;
+            swiglu[s] = glu;
+            int units = tokens == 1 ? (glu ? m.rows() / 2 : m.rows()) : (m.rows() + 3) / 4;
+            firstUnit[s + 1] = firstUnit[s] + units;
+        }
+
+        int units() {
+            return firstUnit[segments];
+        }
+
+        int grain(int threads) {
+            int units = units();
+            if (tokens > 1) return Math.max(1, units / (threads * 8));
+            long bytes = 0;
+            for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
+            long perUnit = Math.max(1, bytes / units);
+            long target = Math.clamp(bytes / (threads * 32L), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
+            int pass = WeightMatrix.PASS_ROWS;
+            return (int) Math.max(pass, target / perUnit / pass * pass); // whole passes of rows
+        }
+
+        @Override
+        public void run(int thread, int from, int to) {
+            for (int s = 0; s < segments && from < to; s++) {
+                int lo = Math.max(from, firstUnit[s]), hi = Math.min(to, firstUnit[s + 1]);
+                if (lo >= hi) continue;
+                int a = lo - firstUnit[s], b = hi - firstUnit[s];
+                if (tokens == 1) {
+                    if (swiglu[s]) vectorPairs(s, a, b, scratch[thread]);
+                    else vectorRows(s, a, b, scratch[thread]);
+                } else {
+                    for (int block = a; block < b; block++) rowBlock(s, block, scratch[thread]);
+                }
             }
-        });
+        }
+
+        private void vectorRows(int s, int from, int to, ThreadScratch ts) {
+            WeightMatrix m = matrix[s];
+            float[] x = in[s], o = out[s], pass = ts.pass;
+            int base = outOffset[s];
+            int r = from;
+            for (; r + WeightMatrix.PASS_ROWS <= to; r += WeightMatrix.PASS_ROWS) {
+                m.dot8(r, x, 0, pass, 0);
+                for (int i = 0; i < WeightMatrix.PASS_ROWS; i++) o[base + r + i] = pass[i] + bias(s, r + i);
+            }
+            for (; r < to; r++) o[base + r] = m.dot(r, x, 0) + bias(s, r);
+        }
+
+        private void vectorPairs(int s, int from, int to, ThreadScratch ts) {
+            WeightMatrix m = matrix[s];
+            float[] x = in[s], o = out[s], pass = ts.pass;
+            int base = outOffset[s];
+            float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
+            int pairs = WeightMatrix.PASS_ROWS / 2;
+            int j = from;
+            for (; j + pairs <= to; j += pairs) {
+                m.dot8(2 * j, x, 0, pass, 0);
+                for (int i = 0; i < pairs; i++) {
+                    int r = 2 * (j + i);
+                    o[base + j + i] = Swiglu.apply(pass[2 * i] + bias(s, r), pass[2 * i + 1] + bias(s, r + 1), alpha, limit);
+                }
+            }
+            for (; j < to; j++) {
+                float gate = m.dot(2 * j, x, 0) + bias(s, 2 * j);
+                float linear = m.dot(2 * j + 1, x, 0) + bias(s, 2 * j + 1);
+                o[base + j] = Swiglu.apply(gate, linear, alpha, limit);
+            }
+        }
+
+        /** Rows 4·block .. +4 decoded once, applied to every token. */
+        private void rowBlock(int s, int block, ThreadScratch ts) {
+            WeightMatrix m = matrix[s];
+            int row = 4 * block, n = Math.min(4, m.rows() - row);
+            for (int r = 0; r < n; r++) ts.bias[r] = bias(s, row + r);
+            ts.sink.segment = s;
+            MatMul.rowBlock(m, row, n, in[s], m.decodeLayout().length(m.cols()), tokens, ts.weights, ts.sums, ts.row, ts.sink);
+        }
+
+        /** Writes rows [row, row+n) of token t plus bias; with SwiGLU, each (gate, linear) pair as one value. */
+        void emit(int s, int t, int row, int n, float[] values, float[] biases) {
+            float[] o = out[s];
+            int base = t * outStride[s] + outOffset[s];
+            if (swiglu[s]) {
+                float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
+                for (int r = 0; r + 1 < n; r += 2) {
+                    o[base + (row + r) / 2] = Swiglu.apply(values[r] + biases[r], values[r + 1] + biases[r + 1], alpha, limit);
+                }
+            } else {
+                for (int r = 0; r < n; r++) o[base + row + r] = values[r] + biases[r];
+            }
+        }
+
+        private float bias(int s, int row) {
+            FloatTensor b = bias[s];
+            return b == null ? 0f : b.getFloat(biasOffset[s] + row);
+        }
     }
 
-    /** Grow-only work arrays, so steady-state decoding allocates nothing. */
-    private static final class Scratch {
+    /** Work memory private to one pool thread. */
+    private final class ThreadScratch {
+        final float[] weights;            // four decoded weight rows
+        final float[] sums = new float[16];
+        final float[] row = new float[4];
+        final float[] bias = new float[4];
+        final float[] pass = new float[WeightMatrix.PASS_ROWS];
+        final Sink sink = new Sink();
+        private float[] scores = new float[0];
+
+        ThreadScratch(int weightFloats) {
+            this.weights = new float[weightFloats];
+        }
+
+        /** Products of the current row block go to the job's output segment, with its bias. */
+        final class Sink implements MatMul.RowSink {
+            int segment;
+
+            @Override
+            public void accept(int token, int row, int count, float[] values) {
+                job.emit(segment, token, row, count, values, bias);
+            }
+        }
+
+        /** At least n floats; grows to powers of two, so a growing context reallocates only now and then. */
+        float[] scores(int n) {
+            if (scores.length < n) scores = new float[Integer.highestOneBit(n - 1) << 1];
+            return scores;
+        }
+    }
+
+    /** Grow-only work arrays of the engine thread, so steady-state decoding allocates nothing. */
+    private static final class Buffers {
         private float[] normed = new float[0], q = new float[0], k = new float[0], v = new float[0];
         private float[] cos = new float[0], sin = new float[0], attnOut = new float[0], projected = new float[0];
-        private float[] scores = new float[0], expertIn = new float[0], expertHidden = new float[0], expertAct = new float[0];
+        private float[] expertIn = new float[0], expertAct = new float[0];
+        private final float[][][] arranged = new float[VectorLayout.values().length][3][0];
 
         private static float[] atLeast(float[] a, int n) {
             return a.length >= n ? a : new float[Math.max(n, a.length * 3 / 2)];
@@ -199,9 +449,60 @@ public final class CpuBackend implements Backend {
         float[] sin(int n) { return sin = atLeast(sin, n); }
         float[] attnOut(int n) { return attnOut = atLeast(attnOut, n); }
         float[] projected(int n) { return projected = atLeast(projected, n); }
-        float[] scores(int n) { return scores = atLeast(scores, n); }
         float[] expertIn(int n) { return expertIn = atLeast(expertIn, n); }
-        float[] expertHidden(int n) { return expertHidden = atLeast(expertHidden, n); }
         float[] expertAct(int n) { return expertAct = atLeast(expertAct, n); }
+
+        /** Rows of width cols from src, each arranged in {@code layout} ({@code layout.length(cols)} apart). */
+        float[] arranged(VectorLayout layout, int slot, float[] src, int srcOffset, int rows, int cols) {
+            int stride = layout.length(cols);
+            float[] a = arranged[layout.ordinal()][slot] = atLeast(arranged[layout.ordinal()][slot], rows * stride);
+            for (int r = 0; r < rows; r++) layout.arrange(src, srcOffset + r * cols, cols, a, r * stride);
+            return a;
+        }
+    }
+
+    /** Kinds of work timed with --profile-kernels. */
+    private enum Kernel {
+        QKV("attention q/k/v"), ATTENTION("attention scores+mix"), OUT_PROJECTION("attention out"), ROUTER("router"),
+        EXPERT_GATE_UP("expert gate/up+swiglu"), EXPERT_DOWN("expert down"), HEAD("unembedding");
+
+        final String label;
+
+        Kernel(String label) {
+            this.label = label;
+        }
+    }
+
+    /** Per-kernel call counts and times, when profiling (otherwise every call is a no-op). */
+    private static final class KernelClock {
+        private final boolean enabled;
+        private final long[] calls = new long[Kernel.values().length], nanos = new long[Kernel.values().length];
+
+        KernelClock(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        long start() {
+            return enabled ? System.nanoTime() : 0;
+        }
+
+        /** Records the time since {@code start} and returns now (the start of the next kernel). */
+        long stop(Kernel kernel, long start) {
+            if (!enabled) return 0;
+            long now = System.nanoTime();
+            calls[kernel.ordinal()]++;
+            nanos[kernel.ordinal()] += now - start;
+            return now;
+        }
+
+        Map<String, KernelTiming> drain() {
+            Map<String, KernelTiming> out = new LinkedHashMap<>();
+            for (Kernel k : Kernel.values()) {
+                if (calls[k.ordinal()] > 0) out.put(k.label, new KernelTiming(calls[k.ordinal()], nanos[k.ordinal()]));
+                calls[k.ordinal()] = 0;
+                nanos[k.ordinal()] = 0;
+            }
+            return out;
+        }
     }
 }

@@ -24,7 +24,7 @@ public final class CpuBackendProvider implements BackendProvider {
     @Override
     public Backend create(BackendRequest request) {
         WorkerPool pool = new WorkerPool(request.threads());
-        CpuBackend backend = new CpuBackend(request.config(), request.weights(), pool);
+        CpuBackend backend = new CpuBackend(request.config(), request.weights(), pool, request.profileKernels());
         return backend.closingPool();
     }
 

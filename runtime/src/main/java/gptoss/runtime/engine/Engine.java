@@ -32,7 +32,13 @@ public final class Engine implements AutoCloseable {
 
     private float[] x = new float[0], normed = new float[0], routerLogits = new float[0];
     private float[] routeWeights = new float[0], expertOut = new float[0], expertRows = new float[0];
-    private int[] routeExperts = new int[0], groupRows = new int[0];
+    private int[] routeExperts = new int[0], groupRows = new int[0], groupTokens = new int[0];
+    private final float[] lastRow;
+    // Rows of the current step, reused while the step size stays the same (so decoding allocates nothing).
+    private int[] stepTokens = new int[0], stepPositions = new int[0];
+    private Sequence[] stepSequences = new Sequence[0];
+    private final List<Backend> attentionBackends;
+    private final TokenBatch[] stepBatches;
 
     public Engine(ModelConfig config, ModelWeights weights, Placement placement, int maxContext, int prefillChunk) {
         if (maxContext < 1 || maxContext > config.maxContext()) {
@@ -45,6 +51,9 @@ public final class Engine implements AutoCloseable {
         this.maxContext = maxContext;
         this.prefillChunk = prefillChunk;
         this.transfers = new TransferStats(placement, config.numLayers(), config.numExperts(), config.hiddenSize());
+        this.lastRow = new float[config.hiddenSize()];
+        this.attentionBackends = placement.attentionBackends();
+        this.stepBatches = new TokenBatch[attentionBackends.size()];
     }
 
     public Engine(ModelConfig config, ModelWeights weights, Placement placement) {
@@ -85,6 +94,16 @@ public final class Engine implements AutoCloseable {
      * {@code allLogits}, otherwise [V] for the last one.
      */
     public float[] forward(Sequence sequence, int[] tokens, boolean allLogits) {
+        float[] logits = new float[allLogits ? tokens.length * c.vocabSize() : c.vocabSize()];
+        forward(sequence, tokens, allLogits, logits);
+        return logits;
+    }
+
+    /**
+     * The same, writing the logits into {@code logits} ([T, V] or [V]). Once a step of the same size has run,
+     * this allocates nothing, so a decoding loop can call it per token without garbage.
+     */
+    public void forward(Sequence sequence, int[] tokens, boolean allLogits, float[] logits) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to process");
         checkOwned(sequence);
         checkTokens(tokens);
@@ -92,38 +111,48 @@ public final class Engine implements AutoCloseable {
             throw new ContextLimitException(sequence.length(), tokens.length, maxContext);
         }
         int V = c.vocabSize();
-        float[] logits = new float[allLogits ? tokens.length * V : V];
+        if (logits.length < (allLogits ? tokens.length * V : V)) throw new IllegalArgumentException("logits array too small");
         for (int start = 0; start < tokens.length; start += prefillChunk) {
             int count = Math.min(prefillChunk, tokens.length - start);
-            int[] chunk = Arrays.copyOfRange(tokens, start, start + count);
-            int[] positions = new int[count];
-            Sequence[] rows = new Sequence[count];
+            stepRows(count);
             for (int i = 0; i < count; i++) {
-                positions[i] = sequence.length() + i;
-                rows[i] = sequence;
+                stepTokens[i] = tokens[start + i];
+                stepPositions[i] = sequence.length() + i;
+                stepSequences[i] = sequence;
             }
             boolean last = start + count == tokens.length;
-            step(chunk, positions, rows, allLogits ? logits : (last ? logits : null), allLogits ? start * V : 0, allLogits);
+            step(stepTokens, stepPositions, stepSequences, allLogits ? logits : (last ? logits : null), allLogits ? start * V : 0, allLogits);
             sequence.advance(count);
         }
-        return logits;
+    }
+
+    /** Step arrays of exactly {@code count} rows (kept while the size stays the same). */
+    private void stepRows(int count) {
+        if (stepTokens.length == count) return;
+        stepTokens = new int[count];
+        stepPositions = new int[count];
+        stepSequences = new Sequence[count];
     }
 
     /** One decoding step for several sequences at once: token i continues sequence i. Returns [N, V] logits. */
     public float[] decode(Sequence[] sequences, int[] tokens) {
         if (sequences.length != tokens.length) throw new IllegalArgumentException("one token per sequence");
         checkTokens(tokens);
-        int[] positions = new int[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
             checkOwned(sequences[i]);
             for (int j = 0; j < i; j++) {
                 if (sequences[j] == sequences[i]) throw new IllegalArgumentException("a sequence appears twice in one decode step");
             }
             if (sequences[i].length() + 1 > maxContext) throw new ContextLimitException(sequences[i].length(), 1, maxContext);
-            positions[i] = sequences[i].length();
+        }
+        stepRows(tokens.length);
+        for (int i = 0; i < tokens.length; i++) {
+            stepTokens[i] = tokens[i];
+            stepPositions[i] = sequences[i].length();
+            stepSequences[i] = sequences[i];
         }
         float[] logits = new float[tokens.length * c.vocabSize()];
-        step(tokens, positions, sequences, logits, 0, true);
+        step(stepTokens, stepPositions, stepSequences, logits, 0, true);
         for (Sequence s : sequences) s.advance(1);
         return logits;
     }
@@ -149,11 +178,12 @@ public final class Engine implements AutoCloseable {
         int T = tokens.length, H = c.hiddenSize(), E = c.numExperts(), k = c.expertsPerToken();
         ensureCapacity(T);
         for (int t = 0; t < T; t++) w.embedding().copyTo((long) tokens[t] * H, x, t * H, H);
+        prepareBatches(tokens, positions, rowSequences);
         reportResiduals(0, T, positions, rowSequences);
         for (int layer = 0; layer < c.numLayers(); layer++) {
             Backend attention = placement.attention(layer);
             transfers.onLayer(layer, T);
-            attention.attention(layer, batchFor(attention, tokens, positions, rowSequences), x);
+            attention.attention(layer, batchFor(attention), x);
             attention.router(layer, T, x, normed, routerLogits);
             for (int t = 0; t < T; t++) TopKRouting.select(routerLogits, t * E, E, k, routeExperts, routeWeights, t * k);
             reportRouting(layer, tokens, positions, rowSequences);
@@ -169,7 +199,7 @@ public final class Engine implements AutoCloseable {
             head.head(T, x, out);
             if (out != logits) System.arraycopy(out, 0, logits, logitsOffset, out.length);
         } else {
-            float[] lastRow = Arrays.copyOfRange(x, (T - 1) * H, T * H);
+            System.arraycopy(x, (T - 1) * H, lastRow, 0, H);
             head.head(1, lastRow, logits);
         }
     }
@@ -186,9 +216,8 @@ public final class Engine implements AutoCloseable {
             }
             if (count == 0) continue;
             transfers.onExpert(layer, e, count);
-            int[] rows = new int[count];
-            for (int i = 0; i < count; i++) rows[i] = groupRows[i] / k;
-            placement.expert(layer, e).expert(layer, e, rows, count, normed, expertRows);
+            for (int i = 0; i < count; i++) groupTokens[i] = groupRows[i] / k;
+            placement.expert(layer, e).expert(layer, e, groupTokens, count, normed, expertRows);
             for (int i = 0; i < count; i++) System.arraycopy(expertRows, i * H, expertOut, groupRows[i] * H, H);
         }
     }
@@ -205,10 +234,21 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private TokenBatch batchFor(Backend backend, int[] tokens, int[] positions, Sequence[] rowSequences) {
-        KvCache[] caches = new KvCache[tokens.length];
-        for (int t = 0; t < tokens.length; t++) caches[t] = rowSequences[t].cache(backend);
-        return new TokenBatch(tokens, positions, caches);
+    /** Fills each attention backend's batch for this step, reusing the batch objects while the rows arrays stay. */
+    private void prepareBatches(int[] tokens, int[] positions, Sequence[] rowSequences) {
+        for (int i = 0; i < stepBatches.length; i++) {
+            TokenBatch b = stepBatches[i];
+            if (b == null || b.tokens() != tokens || b.positions() != positions) {
+                b = stepBatches[i] = new TokenBatch(tokens, positions, new KvCache[tokens.length]);
+            }
+            Backend backend = attentionBackends.get(i);
+            for (int t = 0; t < tokens.length; t++) b.caches()[t] = rowSequences[t].cache(backend);
+        }
+    }
+
+    private TokenBatch batchFor(Backend backend) {
+        for (int i = 0; i < stepBatches.length; i++) if (attentionBackends.get(i) == backend) return stepBatches[i];
+        throw new IllegalStateException("no attention batch for " + backend.name());
     }
 
     private void reportRouting(int layer, int[] tokens, int[] positions, Sequence[] rowSequences) {
@@ -242,6 +282,7 @@ public final class Engine implements AutoCloseable {
             routeWeights = new float[T * k];
             routeExperts = new int[T * k];
             groupRows = new int[T * k];
+            groupTokens = new int[T * k];
         }
     }
 

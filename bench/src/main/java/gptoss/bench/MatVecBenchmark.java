@@ -1,0 +1,91 @@
+package gptoss.bench;
+
+import gptoss.runtime.cpu.WorkerPool;
+import gptoss.runtime.cpu.kernel.WeightMatrix;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Decoding one token: a weight matrix (2880 wide, larger than the caches) times one activation vector, output
+ * rows split across threads, eight rows per pass as the backend does. {@code vector} is the backend's kernel, {@code scalar} the element-by-element
+ * reference. Compare the {@code :bytes} rate with {@link ReadBandwidthBenchmark}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g"})
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class MatVecBenchmark {
+    @Param({"bf16", "mxfp4"})
+    public String format;
+
+    @Param({"vector", "scalar"})
+    public String kernel;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    /** Size of the matrix: larger than every cache. */
+    @Param({"512"})
+    public int megabytes;
+
+    private static final int COLS = 2880;
+    private Arena arena;
+    private WorkerPool pool;
+    private WeightMatrix matrix;
+    private int rows, grain;
+    private float[] x, input, out;
+    private final WorkerPool.Task task = (thread, from, to) -> {
+        if (kernel.equals("vector")) {
+            int r = from;
+            for (; r + WeightMatrix.PASS_ROWS <= to; r += WeightMatrix.PASS_ROWS) matrix.dot8(r, input, 0, out, r);
+            for (; r < to; r++) out[r] = matrix.dot(r, input, 0);
+        } else {
+            for (int r = from; r < to; r++) out[r] = matrix.dotScalar(r, x, 0);
+        }
+    };
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        double rowBytes = format.equals("bf16") ? 2.0 * COLS : COLS / 32 * 17.0;
+        rows = (int) (megabytes * (1L << 20) / rowBytes);
+        arena = Arena.ofShared();
+        var tensor = RandomWeights.tensor(format, arena, (long) rows * COLS, 1);
+        matrix = kernel.equals("vector") ? WeightMatrix.of(tensor, rows, COLS) : WeightMatrix.scalar(tensor, 0, rows, COLS);
+        x = RandomWeights.gaussian(COLS, 2);
+        input = new float[matrix.dotLayout().length(COLS)];
+        matrix.dotLayout().arrange(x, 0, COLS, input, 0);
+        out = new float[rows];
+        pool = new WorkerPool(threads);
+        grain = Math.max(WeightMatrix.PASS_ROWS, (int) ((256 << 10) / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        pool.close();
+        arena.close();
+    }
+
+    @Benchmark
+    public float[] matvec(Traffic traffic) {
+        pool.run(rows, grain, task);
+        traffic.bytes += matrix.bytes();
+        traffic.flops += 2L * rows * COLS;
+        return out;
+    }
+}

@@ -1,0 +1,49 @@
+package gptoss.bench;
+
+import gptoss.model.tensor.Bf16Tensor;
+import gptoss.model.tensor.FloatTensor;
+import gptoss.model.tensor.Mxfp4Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+
+/** Random weights off the heap, in the value ranges of real checkpoints (no denormals, NaNs or infinities). */
+final class RandomWeights {
+    private RandomWeights() {
+    }
+
+    /** A tensor of {@code elements} in {@code format} ("bf16" or "mxfp4"). */
+    static FloatTensor tensor(String format, Arena arena, long elements, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        return switch (format) {
+            case "bf16" -> {
+                MemorySegment s = arena.allocate(elements * 2, 4096);
+                ValueLayout.OfLong word = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+                for (long i = 0; i < elements * 2; i += 8) {
+                    long w = 0;
+                    for (int j = 0; j < 4; j++) w |= (long) (0x3A00 + random.nextInt(0x800) | (random.nextBoolean() ? 0x8000 : 0)) << (16 * j);
+                    s.set(word, i, w);
+                }
+                yield new Bf16Tensor(s);
+            }
+            case "mxfp4" -> {
+                long blocks = elements / Mxfp4Tensor.BLOCK;
+                MemorySegment codes = arena.allocate(blocks * 16, 4096), scales = arena.allocate(blocks, 64);
+                for (long i = 0; i < blocks * 16; i += 8) codes.set(ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
+                for (long i = 0; i < blocks; i++) scales.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(118, 126));
+                yield new Mxfp4Tensor(codes, scales);
+            }
+            default -> throw new IllegalArgumentException("format " + format);
+        };
+    }
+
+    static float[] gaussian(int n, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) random.nextGaussian();
+        return x;
+    }
+}

@@ -1,0 +1,245 @@
+package gptoss.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import gptoss.measure.ProcessMemory;
+import gptoss.measure.TokenTraffic;
+import gptoss.runtime.backend.Backend;
+import gptoss.runtime.cpu.ReadBandwidth;
+import gptoss.runtime.cpu.WorkerPool;
+import gptoss.runtime.cpu.kernel.Lanes;
+import gptoss.runtime.engine.Engine;
+import gptoss.runtime.engine.Sequence;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code gptoss bench}: prompt processing and generation speed, and generation against the machine's read
+ * bandwidth measured in the same run. Each repetition processes a random prompt on a fresh sequence, then
+ * generates greedily in blocks of {@value #BLOCK} tokens, each block preceded by one streaming pass over a buffer
+ * larger than the caches (so bandwidth and generation are sampled in the same moments); its roofline fraction is
+ * (tokens/s × bytes per token) / (mean bandwidth of its passes). Medians over repetitions are reported; the
+ * resident set is sampled while generating after the stream buffer is freed.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prompt processing and generation tokens/s, bytes read per generated token, "
+                + "and generation as a fraction of the memory read bandwidth measured in the same run.")
+final class BenchCommand implements Callable<Integer> {
+    /** Generated tokens between two bandwidth samples. */
+    private static final int BLOCK = 8;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--prompt-tokens", defaultValue = "512", paramLabel = "N", description = "Prompt length (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "64", paramLabel = "N", description = "Tokens generated after the prompt (default: ${DEFAULT-VALUE}).")
+    int genTokens;
+
+    @Option(names = "--repetitions", defaultValue = "3", paramLabel = "N", description = "Measured runs (default: ${DEFAULT-VALUE}).")
+    int repetitions;
+
+    @Option(names = "--bandwidth-buffer-mib", defaultValue = "1024", paramLabel = "MIB",
+            description = "Buffer streamed to measure read bandwidth; must exceed the caches (default: ${DEFAULT-VALUE}).")
+    int bufferMib;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random prompt (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (promptTokens < 1 || genTokens < 1 || repetitions < 1) throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be >= 1");
+        if (bufferMib < 1) throw new IllegalArgumentException("--bandwidth-buffer-mib must be >= 1");
+        double loadBefore = ProcessMemory.loadAverage();
+        int threads = model.threads();
+        try (LoadedModel m = LoadedModel.open(model)) {
+            Engine engine = m.engine();
+            int V = m.config().vocabSize();
+            if (promptTokens + genTokens > engine.maxContext()) {
+                throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the context of " + engine.maxContext());
+            }
+            SplittableRandom random = new SplittableRandom(seed);
+            int[] prompt = new int[promptTokens];
+            for (int i = 0; i < promptTokens; i++) prompt[i] = random.nextInt(V);
+            float[] logits = new float[V];
+            TokenTraffic traffic = new TokenTraffic(m.config(), m.checkpoint().weights());
+
+            // Warm-up: let the JIT compile the matrix-matrix (prompt) and matrix-vector (generation) kernels.
+            try (Sequence warm = engine.newSequence()) {
+                engine.forward(warm, Arrays.copyOf(prompt, Math.min(promptTokens, 64)), false, logits);
+                generate(engine, warm, logits, Math.min(genTokens, 16));
+            }
+
+            double[] pp = new double[repetitions], tg = new double[repetitions], bandwidth = new double[repetitions];
+            double[] bytesPerToken = new double[repetitions], fraction = new double[repetitions];
+            long rss, kv;
+            Sequence last = null;
+            try (Arena arena = Arena.ofShared(); WorkerPool streamPool = new WorkerPool(threads)) {
+                ReadBandwidth.Pass pass = new ReadBandwidth.Pass(arena, (long) bufferMib << 20, threads);
+                for (int i = 0; i < 3; i++) streamOnce(pass, streamPool); // compiles the streaming loop
+                for (int r = 0; r < repetitions; r++) {
+                    if (last != null) last.close();
+                    Sequence seq = last = engine.newSequence();
+                    long start = System.nanoTime();
+                    engine.forward(seq, prompt, false, logits);
+                    pp[r] = promptTokens * 1e9 / (System.nanoTime() - start);
+                    traffic.reset();
+                    engine.addListener(traffic);
+                    // --profile-kernels: what is printed at the end is the last generation phase alone.
+                    engine.placement().backends().forEach(Backend::drainKernelTimings);
+                    // Generation in blocks of BLOCK tokens, each preceded by one streaming pass, so the bandwidth is
+                    // sampled in the same moments (a shared machine's bandwidth changes from second to second).
+                    long nanos = 0;
+                    double gigabytes = 0;
+                    for (int done = 0; done < genTokens; done += BLOCK) {
+                        gigabytes += streamOnce(pass, streamPool);
+                        start = System.nanoTime();
+                        generate(engine, seq, logits, Math.min(BLOCK, genTokens - done));
+                        nanos += System.nanoTime() - start;
+                    }
+                    engine.removeListener(traffic);
+                    tg[r] = genTokens * 1e9 / nanos;
+                    bandwidth[r] = gigabytes / ((genTokens + BLOCK - 1) / BLOCK);
+                    bytesPerToken[r] = traffic.bytesPerToken();
+                    fraction[r] = tg[r] * bytesPerToken[r] / 1e9 / bandwidth[r];
+                }
+            }
+            // The stream buffer is gone: the resident set while generating is the engine's own.
+            try (Sequence seq = last) {
+                generate(engine, seq, logits, 2);
+                rss = ProcessMemory.residentBytes();
+                kv = seq.cacheBytes();
+            }
+            double bpt = median(bytesPerToken);
+            Report report = new Report(m, threads, promptTokens, genTokens, model.prefillChunk, pp, tg, bandwidth, bytesPerToken,
+                    fraction, bpt, median(tg) * bpt / 1e9, median(fraction), rss, kv, loadBefore, ProcessMemory.loadAverage(),
+                    traffic.fixedBytesPerToken());
+            System.out.println(json ? report.json() : report.table());
+        }
+        return 0;
+    }
+
+    /**
+     * One streaming read of the buffer; returns GB/s. Pauses around it let the other pool's threads stop spinning
+     * (they spin a few milliseconds after their last task), so the pass and the generation each have the cores.
+     */
+    private static double streamOnce(ReadBandwidth.Pass pass, WorkerPool pool) throws InterruptedException {
+        Thread.sleep(10);
+        long start = System.nanoTime();
+        pass.run(pool);
+        double gbPerSecond = pass.bytes() / (double) (System.nanoTime() - start);
+        Thread.sleep(10);
+        return gbPerSecond;
+    }
+
+    /** Decodes {@code count} tokens greedily, starting from the logits of the previous step. */
+    private static void generate(Engine engine, Sequence seq, float[] logits, int count) {
+        int[] token = new int[1];
+        for (int i = 0; i < count; i++) {
+            token[0] = argmax(logits);
+            engine.forward(seq, token, false, logits);
+        }
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    static double min(double[] v) {
+        return Arrays.stream(v).min().orElse(0);
+    }
+
+    static double max(double[] v) {
+        return Arrays.stream(v).max().orElse(0);
+    }
+
+    private record Report(LoadedModel m, int threads, int promptTokens, int genTokens, int prefillChunk, double[] pp, double[] tg, double[] bandwidth,
+                          double[] runBytesPerToken, double[] runFractions, double bytesPerToken,
+                          double achievedGbPerSecond, double rooflineFraction, long rssBytes, long kvBytes,
+                          double loadBefore, double loadAfter, long fixedBytesPerToken) {
+
+        String json() throws Exception {
+            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            ObjectNode o = mapper.createObjectNode();
+            o.put("model", m.checkpoint().directory().toString());
+            o.put("threads", threads);
+            o.put("vectors", Lanes.describe());
+            o.put("prompt_tokens", promptTokens);
+            o.put("gen_tokens", genTokens);
+            o.put("prefill_chunk", prefillChunk);
+            o.put("repetitions", pp.length);
+            o.put("pp_tokens_per_s", median(pp));
+            o.put("pp_tokens_per_s_min", BenchCommand.min(pp));
+            o.put("pp_tokens_per_s_max", BenchCommand.max(pp));
+            o.put("tg_tokens_per_s", median(tg));
+            o.put("tg_tokens_per_s_min", BenchCommand.min(tg));
+            o.put("tg_tokens_per_s_max", BenchCommand.max(tg));
+            o.put("pp_to_tg_ratio", median(pp) / median(tg));
+            o.put("bytes_per_token", Math.round(bytesPerToken));
+            o.put("tg_gb_s", achievedGbPerSecond);
+            o.put("read_bandwidth_gb_s", median(bandwidth));
+            o.put("read_bandwidth_gb_s_min", BenchCommand.min(bandwidth));
+            o.put("read_bandwidth_gb_s_max", BenchCommand.max(bandwidth));
+            o.put("tg_roofline_fraction", rooflineFraction);
+            o.put("rss_bytes", rssBytes);
+            o.put("checkpoint_bytes", m.checkpoint().store().totalBytes());
+            o.put("kv_cache_bytes", kvBytes);
+            o.put("rss_limit_bytes", (long) ((m.checkpoint().store().totalBytes() + kvBytes) * 1.1));
+            o.put("heap_used_bytes", ProcessMemory.heapUsedBytes());
+            o.put("load_average_before", loadBefore);
+            o.put("load_average_after", loadAfter);
+            var runs = o.putArray("runs");
+            for (int r = 0; r < pp.length; r++) {
+                runs.addObject().put("pp_tokens_per_s", pp[r]).put("tg_tokens_per_s", tg[r]).put("read_bandwidth_gb_s", bandwidth[r])
+                        .put("bytes_per_token", Math.round(runBytesPerToken[r])).put("tg_roofline_fraction", runFractions[r]);
+            }
+            return mapper.writeValueAsString(o);
+        }
+
+        String table() {
+            StringBuilder b = new StringBuilder();
+            b.append(String.format(Locale.ROOT, "%s, %d threads, %s; prompt %d tokens (chunks of %d), %d generated%n",
+                    m.checkpoint().directory(), threads, Lanes.describe(), promptTokens, prefillChunk, genTokens));
+            b.append(String.format(Locale.ROOT, "%-26s %10s %10s %10s%n", "", "median", "min", "max"));
+            row(b, "prompt tokens/s", pp);
+            row(b, "generated tokens/s", tg);
+            row(b, "read bandwidth GB/s", bandwidth);
+            b.append(String.format(Locale.ROOT, "bytes read per token       %.1f MB (%.1f MB outside the experts)%n",
+                    bytesPerToken / 1e6, fixedBytesPerToken / 1e6));
+            b.append(String.format(Locale.ROOT, "generation reads           %.2f GB/s = %.1f %% of the read bandwidth%n",
+                    achievedGbPerSecond, 100 * rooflineFraction));
+            b.append(String.format(Locale.ROOT, "prompt / generation        %.2f x%n", median(pp) / median(tg)));
+            long checkpoint = m.checkpoint().store().totalBytes();
+            b.append(String.format(Locale.ROOT, "resident memory            %.2f GiB (checkpoint %.2f GiB + KV cache %.1f MiB; heap in use %.1f MiB)%n",
+                    rssBytes / (double) (1L << 30), checkpoint / (double) (1L << 30), kvBytes / (double) (1 << 20),
+                    ProcessMemory.heapUsedBytes() / (double) (1 << 20)));
+            b.append(String.format(Locale.ROOT, "load average               %.2f before, %.2f after", loadBefore, loadAfter));
+            return b.toString();
+        }
+
+        private static void row(StringBuilder b, String name, double[] v) {
+            b.append(String.format(Locale.ROOT, "%-26s %10.2f %10.2f %10.2f%n", name, median(v), BenchCommand.min(v), BenchCommand.max(v)));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package gptoss.runtime.cpu.kernel;
+
+import gptoss.model.tensor.FloatTensor;
+
+/** Any storage format through {@link FloatTensor#dot} and {@link FloatTensor#getFloat}: the fallback and the reference. */
+final class GenericMatrix extends WeightMatrix {
+    private final FloatTensor tensor;
+    private final long offset;
+
+    GenericMatrix(FloatTensor tensor, long offset, int rows, int cols) {
+        super(rows, cols);
+        this.tensor = tensor;
+        this.offset = offset;
+    }
+
+    @Override
+    public VectorLayout dotLayout() {
+        return VectorLayout.NATURAL;
+    }
+
+    @Override
+    public VectorLayout decodeLayout() {
+        return VectorLayout.NATURAL;
+    }
+
+    @Override
+    public float dot(int row, float[] x, int xOffset) {
+        return tensor.dot(offset + (long) row * cols, x, xOffset, cols);
+    }
+
+    @Override
+    public void decode(int row, int count, float[] dst, int dstOffset) {
+        for (int r = 0; r < count; r++) {
+            long base = offset + (long) (row + r) * cols;
+            for (int k = 0; k < cols; k++) dst[dstOffset + r * cols + k] = tensor.getFloat(base + k);
+        }
+    }
+
+    @Override
+    public double rowBytes() {
+        return (double) tensor.byteSize() / tensor.size() * cols;
+    }
+
+    @Override
+    public float dotScalar(int row, float[] x, int xOffset) {
+        return tensor.dotScalar(offset + (long) row * cols, x, xOffset, cols);
+    }
+}

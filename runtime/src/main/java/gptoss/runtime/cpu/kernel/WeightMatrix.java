@@ -1,0 +1,96 @@
+package gptoss.runtime.cpu.kernel;
+
+import gptoss.model.tensor.Bf16Tensor;
+import gptoss.model.tensor.FloatTensor;
+import gptoss.model.tensor.Mxfp4Tensor;
+
+/**
+ * A weight matrix [rows, cols] stored row-major inside a memory-mapped tensor (from element {@code offset}),
+ * with the kernels for its storage format. Nothing is copied: every call decodes the stored bits.
+ * <ul>
+ *   <li>{@link #dot}: one row times an activation vector arranged in {@link #dotLayout()} (decode, one token);</li>
+ *   <li>{@link #decode}: rows decoded to fp32 in {@link #decodeLayout()}, for {@link MatMul} to apply each decoded
+ *       row to many tokens (prefill, batched decode).</li>
+ * </ul>
+ * Decoding is exact (BF16 and MXFP4 values are floats), accumulation is fp32; results differ from
+ * {@link #dotScalar} only in summation order.
+ */
+public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, GenericMatrix {
+    protected final int rows;
+    protected final int cols;
+
+    WeightMatrix(int rows, int cols) {
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /** The fastest kernels this machine has for {@code tensor}'s matrix of {@code rows × cols} from element {@code offset}. */
+    public static WeightMatrix of(FloatTensor tensor, long offset, int rows, int cols) {
+        if (offset < 0 || offset + (long) rows * cols > tensor.size()) {
+            throw new IllegalArgumentException("matrix [" + rows + ", " + cols + "] at " + offset + " exceeds a tensor of " + tensor.size());
+        }
+        if (Lanes.FAST && tensor instanceof Bf16Tensor b) return new Bf16Matrix(b, offset, rows, cols);
+        if (Lanes.FAST && tensor instanceof Mxfp4Tensor m && cols % Mxfp4Tensor.BLOCK == 0 && cols >= 8 * Lanes.L) {
+            return new Mxfp4Matrix(m, offset, rows, cols);
+        }
+        return new GenericMatrix(tensor, offset, rows, cols);
+    }
+
+    /** The whole of a 2-D tensor [rows, cols]. */
+    public static WeightMatrix of(FloatTensor tensor, int rows, int cols) {
+        return of(tensor, 0, rows, cols);
+    }
+
+    /** The scalar kernels only (the reference the fast ones are tested against). */
+    public static WeightMatrix scalar(FloatTensor tensor, long offset, int rows, int cols) {
+        return new GenericMatrix(tensor, offset, rows, cols);
+    }
+
+    public final int rows() {
+        return rows;
+    }
+
+    public final int cols() {
+        return cols;
+    }
+
+    /** Order {@link #dot} expects the activation vector in. */
+    public abstract VectorLayout dotLayout();
+
+    /** Order in which {@link #decode} writes a row (and {@link MatMul} expects the activations). */
+    public abstract VectorLayout decodeLayout();
+
+    /** {@code row(r) · x}, x being {@code dotLayout().length(cols)} floats from {@code xOffset} in {@link #dotLayout()}. */
+    public abstract float dot(int row, float[] x, int xOffset);
+
+    /** Rows a {@link #dot8} call computes. */
+    public static final int PASS_ROWS = 8;
+
+    /**
+     * Rows {@code row .. row+7} times the same x: {@code out[outOffset + r] = row(row + r) · x}. Formats whose
+     * decoding is cheap read the eight rows in one pass, sharing every load of x: eight concurrent streams let
+     * a core keep enough weight reads in flight to reach the memory's bandwidth.
+     */
+    public void dot8(int row, float[] x, int xOffset, float[] out, int outOffset) {
+        for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] = dot(row + r, x, xOffset);
+    }
+
+    /** Rows {@code [row, row + count)} as fp32, row i at {@code dst[dstOffset + i·cols]}, in {@link #decodeLayout()}. */
+    public abstract void decode(int row, int count, float[] dst, int dstOffset);
+
+    /** Bytes of storage one row occupies (MXFP4: codes and scales). */
+    public abstract double rowBytes();
+
+    /** Bytes of storage of the whole matrix. */
+    public final long bytes() {
+        return Math.round(rowBytes() * rows);
+    }
+
+    /** The reference: {@code row(r) · x} element by element through {@link FloatTensor#getFloat}, x in natural order. */
+    public abstract float dotScalar(int row, float[] x, int xOffset);
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + rows + ", " + cols + "]";
+    }
+}
