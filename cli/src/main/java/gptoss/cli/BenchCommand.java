@@ -24,18 +24,15 @@ import java.util.concurrent.Callable;
 /**
  * {@code gptoss bench}: prompt processing and generation speed, and generation against the machine's read
  * bandwidth measured in the same run. Each repetition processes a random prompt on a fresh sequence, then
- * generates greedily in blocks of {@value #BLOCK} tokens, each block preceded by one streaming pass over a buffer
- * larger than the caches (so bandwidth and generation are sampled in the same moments); its roofline fraction is
- * (tokens/s × bytes per token) / (mean bandwidth of its passes). Medians over repetitions are reported; the
+ * generates greedily in blocks of {@code --bandwidth-every} tokens, each block preceded by three streaming passes over a
+ * buffer larger than the caches (the best counts; bandwidth and generation are sampled in the same moments); its
+ * roofline fraction is (tokens/s × bytes per token) / (mean of its bandwidth samples). Medians over repetitions are reported; the
  * resident set is sampled while generating after the stream buffer is freed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prompt processing and generation tokens/s, bytes read per generated token, "
                 + "and generation as a fraction of the memory read bandwidth measured in the same run.")
 final class BenchCommand implements Callable<Integer> {
-    /** Generated tokens between two bandwidth samples. */
-    private static final int BLOCK = 8;
-
     @Mixin
     ModelOptions model;
 
@@ -52,6 +49,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Buffer streamed to measure read bandwidth; must exceed the caches (default: ${DEFAULT-VALUE}).")
     int bufferMib;
 
+    @Option(names = "--bandwidth-every", defaultValue = "16", paramLabel = "N",
+            description = "Generated tokens between two bandwidth samples (default: ${DEFAULT-VALUE}).")
+    int block;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random prompt (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -61,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (promptTokens < 1 || genTokens < 1 || repetitions < 1) throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be >= 1");
-        if (bufferMib < 1) throw new IllegalArgumentException("--bandwidth-buffer-mib must be >= 1");
+        if (bufferMib < 1 || block < 1) throw new IllegalArgumentException("--bandwidth-buffer-mib and --bandwidth-every must be >= 1");
         double loadBefore = ProcessMemory.loadAverage();
         int threads = model.threads();
         try (LoadedModel m = LoadedModel.open(model)) {
@@ -88,7 +89,7 @@ final class BenchCommand implements Callable<Integer> {
             Sequence last = null;
             try (Arena arena = Arena.ofShared(); WorkerPool streamPool = new WorkerPool(threads)) {
                 ReadBandwidth.Pass pass = new ReadBandwidth.Pass(arena, (long) bufferMib << 20, threads);
-                for (int i = 0; i < 3; i++) streamOnce(pass, streamPool); // compiles the streaming loop
+                bandwidthNow(pass, streamPool); // compiles the streaming loop
                 for (int r = 0; r < repetitions; r++) {
                     if (last != null) last.close();
                     Sequence seq = last = engine.newSequence();
@@ -99,19 +100,19 @@ final class BenchCommand implements Callable<Integer> {
                     engine.addListener(traffic);
                     // --profile-kernels: what is printed at the end is the last generation phase alone.
                     engine.placement().backends().forEach(Backend::drainKernelTimings);
-                    // Generation in blocks of BLOCK tokens, each preceded by one streaming pass, so the bandwidth is
+                    // Generation in blocks of --bandwidth-every tokens, each preceded by a bandwidth sample, so the bandwidth is
                     // sampled in the same moments (a shared machine's bandwidth changes from second to second).
                     long nanos = 0;
                     double gigabytes = 0;
-                    for (int done = 0; done < genTokens; done += BLOCK) {
-                        gigabytes += streamOnce(pass, streamPool);
+                    for (int done = 0; done < genTokens; done += block) {
+                        gigabytes += bandwidthNow(pass, streamPool);
                         start = System.nanoTime();
-                        generate(engine, seq, logits, Math.min(BLOCK, genTokens - done));
+                        generate(engine, seq, logits, Math.min(block, genTokens - done));
                         nanos += System.nanoTime() - start;
                     }
                     engine.removeListener(traffic);
                     tg[r] = genTokens * 1e9 / nanos;
-                    bandwidth[r] = gigabytes / ((genTokens + BLOCK - 1) / BLOCK);
+                    bandwidth[r] = gigabytes / ((genTokens + block - 1) / block);
                     bytesPerToken[r] = traffic.bytesPerToken();
                     fraction[r] = tg[r] * bytesPerToken[r] / 1e9 / bandwidth[r];
                 }
@@ -132,16 +133,19 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * One streaming read of the buffer; returns GB/s. Pauses around it let the other pool's threads stop spinning
-     * (they spin a few milliseconds after their last task), so the pass and the generation each have the cores.
+     * The read bandwidth now, in GB/s: the best of three back-to-back streaming passes. A single pass after other
+     * work measured up to a quarter slower than passes in a row on this VM, while generation keeps the memory
+     * busy without pause; the best of three also skips the milliseconds the engine's workers spin after their
+     * last task.
      */
-    private static double streamOnce(ReadBandwidth.Pass pass, WorkerPool pool) throws InterruptedException {
-        Thread.sleep(10);
-        long start = System.nanoTime();
-        pass.run(pool);
-        double gbPerSecond = pass.bytes() / (double) (System.nanoTime() - start);
-        Thread.sleep(10);
-        return gbPerSecond;
+    private static double bandwidthNow(ReadBandwidth.Pass pass, WorkerPool pool) {
+        double best = 0;
+        for (int i = 0; i < 3; i++) {
+            long start = System.nanoTime();
+            pass.run(pool);
+            best = Math.max(best, pass.bytes() / (double) (System.nanoTime() - start));
+        }
+        return best;
     }
 
     /** Decodes {@code count} tokens greedily, starting from the logits of the previous step. */
