@@ -13,6 +13,7 @@ import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.Sequence;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import gptoss.runtime.profile.RoutingProfiler;
 import picocli.CommandLine.Option;
 
 import java.lang.foreign.Arena;
@@ -56,6 +57,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random prompt (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--profile-experts", description = "Record every routing decision with the expert profiler during the run (measures its overhead).")
+    boolean profileExperts;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
@@ -67,6 +71,7 @@ final class BenchCommand implements Callable<Integer> {
         int threads = model.threads();
         try (LoadedModel m = LoadedModel.open(model)) {
             Engine engine = m.engine();
+            RoutingProfiler profiler = profileExperts ? RoutingProfiler.attach(engine) : null;
             int V = m.config().vocabSize();
             if (promptTokens + genTokens > engine.maxContext()) {
                 throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the context of " + engine.maxContext());
@@ -128,6 +133,10 @@ final class BenchCommand implements Callable<Integer> {
                     fraction, bpt, median(tg) * bpt / 1e9, median(fraction), rss, kv, loadBefore, ProcessMemory.loadAverage(),
                     traffic.fixedBytesPerToken());
             System.out.println(json ? report.json() : report.table());
+            if (profiler != null) {
+                profiler.close();
+                System.err.println("expert profiler was attached: " + profiler.profile().tokens() + " positions recorded in each of " + m.config().numLayers() + " layers");
+            }
         }
         return 0;
     }
