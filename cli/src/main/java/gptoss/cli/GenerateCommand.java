@@ -1,6 +1,7 @@
 package gptoss.cli;
 
 import gptoss.generation.Generator;
+import gptoss.model.tokenizer.HarmonyTokenizer;
 import gptoss.sampling.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,7 +15,7 @@ import java.util.concurrent.Callable;
 
 /** {@code gptoss generate}: continue a token prompt. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Continue a prompt of token ids; prints the generated ids (--print-ids).")
+        description = "Continue a prompt of token ids; prints the generated text, or the ids with --print-ids.")
 final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -34,7 +35,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--print-ids", description = "Print the generated ids, space-separated, on one line.")
+    @Option(names = "--print-ids", description = "Print the generated ids, space-separated, on one line (default: the decoded text).")
     boolean printIds;
 
     @Option(names = "--stop-on-eos", description = "Stop at the config's eos_token_id (never by default).")
@@ -59,9 +60,13 @@ final class GenerateCommand implements Callable<Integer> {
             if (stopOnEos && m.config().eosTokenId() >= 0) stops.add(m.config().eosTokenId());
             Generator.Result r = new Generator(m.engine(), sampler)
                     .generate(m.engine().newSequence(), ids, maxTokens, stops, token -> true);
-            StringBuilder line = new StringBuilder();
-            for (int t : r.tokens()) line.append(line.isEmpty() ? "" : " ").append(t);
-            System.out.println(line);
+            if (printIds) {
+                StringBuilder line = new StringBuilder();
+                for (int t : r.tokens()) line.append(line.isEmpty() ? "" : " ").append(t);
+                System.out.println(line);
+            } else {
+                System.out.println(HarmonyTokenizer.instance().decode(r.tokens()));
+            }
             System.err.printf(Locale.ROOT, "%d prompt tokens (%.1f tok/s), %d generated (%.2f tok/s), stop: %s%n",
                     r.promptTokens(), r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(),
                     r.reason().name().toLowerCase(Locale.ROOT).replace('_', ' '));

@@ -71,6 +71,15 @@ class CoreCommandsTest {
     }
 
     @Test
+    void generateWithoutPrintIdsPrintsTheDecodedText() {
+        String[] args = {"generate", "--model", golden(), "--tokens", promptIds(), "--max-tokens", "6"};
+        CliRunner.Run text = CliRunner.run(args);
+        assertEquals(0, text.exitCode(), text.err());
+        int[] greedy = Arrays.copyOf(GoldenCase.golden("greedy_tokens.npy").toInts(), 6);
+        assertEquals(gptoss.model.tokenizer.HarmonyTokenizer.instance().decode(greedy) + System.lineSeparator(), text.out());
+    }
+
+    @Test
     void synthWritesACheckpointThatLoads() {
         Path out = dir.resolve("tiny");
         CliRunner.Run r = CliRunner.run("synth", "--out", out.toString(), "--preset", "tiny", "--seed", "3", "--shards", "2");

@@ -1,6 +1,6 @@
 package gptoss.model.checkpoint;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
 import gptoss.model.InvalidModelException;
 import gptoss.model.config.ModelConfig;
 import gptoss.model.safetensors.TensorEntry;
@@ -8,7 +8,6 @@ import gptoss.model.safetensors.TensorStore;
 import gptoss.model.tensor.FloatTensor;
 import gptoss.model.tensor.Mxfp4Tensor;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,8 +48,9 @@ public final class Checkpoint implements AutoCloseable {
             return open(directory.resolve("original"));
         }
         if (!Files.isRegularFile(config)) throw new InvalidModelException(directory + ": no config.json");
-        ModelConfig cfg = ModelConfig.read(config);
-        Layout layout = isOriginal(config) ? Layout.ORIGINAL : Layout.HUGGING_FACE;
+        JsonNode root = ModelConfig.readJson(config);
+        ModelConfig cfg = ModelConfig.fromJson(root, ModelConfig.displayName(config));
+        Layout layout = ModelConfig.isOriginalFormat(root) ? Layout.ORIGINAL : Layout.HUGGING_FACE;
         TensorStore store = TensorStore.open(directory);
         try {
             ModelWeights weights = new Binder(store, cfg, layout).bind();
@@ -58,14 +58,6 @@ public final class Checkpoint implements AutoCloseable {
         } catch (RuntimeException e) {
             store.close();
             throw e;
-        }
-    }
-
-    private static boolean isOriginal(Path config) {
-        try {
-            return ModelConfig.isOriginalFormat(new ObjectMapper().readTree(Files.readString(config)));
-        } catch (IOException e) {
-            throw new InvalidModelException(config + ": cannot read (" + e.getMessage() + ")", e);
         }
     }
 

@@ -126,8 +126,12 @@ public record ModelConfig(
 
     /** Reads a config.json in either the Hugging Face or the openai original/ key set. */
     public static ModelConfig read(Path configJson) {
-        String name = configJson.getParent() == null ? configJson.toString()
-                : configJson.getParent().getFileName() + "/" + configJson.getFileName();
+        return fromJson(readJson(configJson), displayName(configJson));
+    }
+
+    /** The JSON object of a config file, with a clear error when it cannot be read or is not an object. */
+    public static JsonNode readJson(Path configJson) {
+        String name = displayName(configJson);
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(Files.readString(configJson));
@@ -135,7 +139,18 @@ public record ModelConfig(
             throw new InvalidModelException(name + ": cannot read config (" + e.getMessage() + ")", e);
         }
         if (root == null || !root.isObject()) throw new InvalidModelException(name + ": not a JSON object");
+        return root;
+    }
+
+    /** A config from either key set; {@code name} prefixes error messages. */
+    public static ModelConfig fromJson(JsonNode root, String name) {
         return isOriginalFormat(root) ? fromOriginalJson(root, name) : fromHuggingFaceJson(root, name);
+    }
+
+    /** "folder/config.json", how errors name a config file. */
+    public static String displayName(Path configJson) {
+        return configJson.getParent() == null ? configJson.toString()
+                : configJson.getParent().getFileName() + "/" + configJson.getFileName();
     }
 
     /** The openai format has {@code num_experts}/{@code rope_scaling_factor} and no {@code model_type}. */
