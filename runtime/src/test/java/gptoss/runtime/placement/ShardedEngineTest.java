@@ -59,7 +59,7 @@ class ShardedEngineTest {
         synthetic = Checkpoint.open(synthDir);
         // Warm up first: the Vector API sums lanes in another order before the JIT compiles it, which moves logits
         // by ~1e-5 between a cold and a warm run of the same placement.
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 10; i++) {
             goldenReference = run(golden, single(golden));
             syntheticReference = run(synthetic, single(synthetic));
         }
@@ -202,6 +202,12 @@ class ShardedEngineTest {
     record Run(float[] logits, int[] experts, long expertRowsOut, long hopRows, int[] tokens, int promptLength) {
     }
 
+    static float maxDiff(Run a, Run b) {
+        float worst = 0;
+        for (int i = 0; i < a.logits().length; i++) worst = Math.max(worst, Math.abs(a.logits()[i] - b.logits()[i]));
+        return worst;
+    }
+
     static int[] tokens(Checkpoint ckpt) {
         if (ckpt == golden) {
             int[] prompt = GoldenCase.golden("prompt_tokens.npy").toInts();
@@ -251,8 +257,14 @@ class ShardedEngineTest {
         PlacementPlan plan = plan(ckpt, placementName);
         Run run = run(ckpt, plan);
 
-        float worst = 0;
-        for (int i = 0; i < reference.logits().length; i++) worst = Math.max(worst, Math.abs(reference.logits()[i] - run.logits()[i]));
+        float worst = maxDiff(reference, run);
+        if (worst > 1e-5) {
+            // The JIT may have compiled a kernel since the reference was taken (the Vector API sums lanes in another
+            // order once compiled): compare with a single-device run made now, in the same JIT state.
+            reference = run(ckpt, single(ckpt));
+            run = run(ckpt, plan);
+            worst = maxDiff(reference, run);
+        }
         assertTrue(worst <= 1e-5, placementName + ": max |logit - single device| = " + worst);
         assertArrayEquals(reference.experts(), run.experts(), placementName + ": router ids");
 
