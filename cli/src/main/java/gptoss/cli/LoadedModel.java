@@ -1,5 +1,6 @@
 package gptoss.cli;
 
+import gptoss.measure.ProcessMemory;
 import gptoss.model.checkpoint.Checkpoint;
 import gptoss.model.config.ModelConfig;
 import gptoss.runtime.backend.Backend;
@@ -95,24 +96,11 @@ public final class LoadedModel implements AutoCloseable {
 
     /** One line on memory: Java heap in use, process resident set, and the bytes of weights mapped from disk. */
     public String memoryReport() {
-        Runtime rt = Runtime.getRuntime();
-        long heap = rt.totalMemory() - rt.freeMemory();
-        long rss = residentSetBytes();
+        long heap = ProcessMemory.heapUsedBytes();
+        long rss = ProcessMemory.residentBytes();
         return String.format(Locale.ROOT, "memory: heap used %.1f MiB, resident %s, weights mapped %.2f GiB (not on the heap)",
                 heap / 1048576.0, rss < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f GiB", rss / (double) (1L << 30)),
                 checkpoint.store().totalBytes() / (double) (1L << 30));
-    }
-
-    /** VmRSS from /proc/self/status, or -1 where that does not exist. */
-    static long residentSetBytes() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 
     /** Prints per-kernel timings of every backend (when --profile-kernels was given). */
