@@ -49,7 +49,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int[] ids = TokenList.parse(tokens);
+        int[] ids = TokenIdsOption.parse(tokens);
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
         Sampler sampler = Sampler.of(temperature, topP, seed);
         try (LoadedModel m = LoadedModel.open(model);

@@ -26,7 +26,7 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int[] ids = TokenList.parse(tokens);
+        int[] ids = TokenIdsOption.parse(tokens);
         try (LoadedModel m = LoadedModel.open(model);
              RouterTraceWriter trace = routerTrace == null ? null : new RouterTraceWriter(routerTrace)) {
             if (trace != null) m.engine().addListener(trace);

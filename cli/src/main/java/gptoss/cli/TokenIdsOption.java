@@ -1,8 +1,8 @@
 package gptoss.cli;
 
 /** Parses token ids given as {@code 1,2,3} (spaces allowed). */
-final class TokenList {
-    private TokenList() {
+final class TokenIdsOption {
+    private TokenIdsOption() {
     }
 
     static int[] parse(String text) {
