@@ -14,8 +14,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * NumPy {@code .npy} files (format v1.0/v2.0, little-endian, C order) of float32, int32 or int64: what the
- * golden outputs are stored in and what {@code gptoss logits --out} writes.
+ * NumPy {@code .npy} files (format v1.0/v2.0, little-endian, C order): float32, float64, int32 and int64 are read
+ * (the golden outputs); float32 is written (what {@code gptoss logits --out} writes).
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -104,13 +104,6 @@ public final class Npy {
         ByteBuffer data = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) data.putFloat(v);
         write(path, "<f4", shape, data.array());
-    }
-
-    /** Writes int32 values of the given shape as a v1.0 .npy file. */
-    public static void writeInts(Path path, int[] values, int... shape) throws IOException {
-        ByteBuffer data = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int v : values) data.putInt(v);
-        write(path, "<i4", shape, data.array());
     }
 
     private static void write(Path path, String descr, int[] shape, byte[] data) throws IOException {

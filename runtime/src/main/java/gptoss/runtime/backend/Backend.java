@@ -61,8 +61,5 @@ public interface Backend extends AutoCloseable {
 
     /** Accumulated time of one kernel kind. */
     record KernelTiming(long calls, long nanos) {
-        public KernelTiming plus(long moreNanos) {
-            return new KernelTiming(calls + 1, nanos + moreNanos);
-        }
     }
 }
