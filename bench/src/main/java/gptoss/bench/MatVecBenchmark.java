@@ -40,6 +40,10 @@ public class MatVecBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    /** Rows of a pass: {@code adjacent} (r..r+7) or {@code spread} over the chunk (eight long streams). */
+    @Param({"adjacent", "spread"})
+    public String rows8;
+
     /** Size of the matrix: larger than every cache. */
     @Param({"512"})
     public int megabytes;
@@ -50,8 +54,17 @@ public class MatVecBenchmark {
     private WeightMatrix matrix;
     private int rows, grain;
     private float[] x, input, out;
+    private final float[][] passes = new float[16][WeightMatrix.PASS_ROWS];
     private final WorkerPool.Task task = (thread, from, to) -> {
-        if (kernel.equals("vector")) {
+        if (kernel.equals("vector") && rows8.equals("spread")) {
+            int stride = (to - from) / WeightMatrix.PASS_ROWS;
+            float[] pass = passes[thread];
+            for (int p = 0; p < stride; p++) {
+                matrix.dot8(from + p, stride, input, 0, pass, 0);
+                for (int i = 0; i < WeightMatrix.PASS_ROWS; i++) out[from + p + i * stride] = pass[i];
+            }
+            for (int r = from + stride * WeightMatrix.PASS_ROWS; r < to; r++) out[r] = matrix.dot(r, input, 0);
+        } else if (kernel.equals("vector")) {
             int r = from;
             for (; r + WeightMatrix.PASS_ROWS <= to; r += WeightMatrix.PASS_ROWS) matrix.dot8(r, input, 0, out, r);
             for (; r < to; r++) out[r] = matrix.dot(r, input, 0);
@@ -72,7 +85,7 @@ public class MatVecBenchmark {
         matrix.dotLayout().arrange(x, 0, COLS, input, 0);
         out = new float[rows];
         pool = new WorkerPool(threads);
-        grain = Math.max(WeightMatrix.PASS_ROWS, (int) ((256 << 10) / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
+        grain = Math.max(WeightMatrix.PASS_ROWS, (int) ((1 << 20) / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
     }
 
     @TearDown(Level.Trial)

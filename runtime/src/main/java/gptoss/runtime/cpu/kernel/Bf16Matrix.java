@@ -77,8 +77,13 @@ final class Bf16Matrix extends WeightMatrix {
     }
 
     @Override
-    public void dot8(int row, float[] x, int xOffset, float[] out, int outOffset) {
-        long rowBytes = 2L * cols, b = (offset + (long) row * cols) * 2;
+    public boolean readsPassRowsTogether() {
+        return true;
+    }
+
+    @Override
+    public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
+        long rowBytes = 2L * cols * stride, b = (offset + (long) row * cols) * 2;
         int chunks = cols / CHUNK;
         FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
         FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F), e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
@@ -122,7 +127,7 @@ final class Bf16Matrix extends WeightMatrix {
         out[outOffset + 6] = e6.add(o6).reduceLanes(VectorOperators.ADD);
         out[outOffset + 7] = e7.add(o7).reduceLanes(VectorOperators.ADD);
         if (chunks * CHUNK != cols) {
-            for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] += tail(row + r, chunks * CHUNK, x, xOffset);
+            for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] += tail(row + r * stride, chunks * CHUNK, x, xOffset);
         }
     }
 

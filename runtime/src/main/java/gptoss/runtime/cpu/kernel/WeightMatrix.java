@@ -72,7 +72,20 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
      * a core keep enough weight reads in flight to reach the memory's bandwidth.
      */
     public void dot8(int row, float[] x, int xOffset, float[] out, int outOffset) {
-        for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] = dot(row + r, x, xOffset);
+        dot8(row, 1, x, xOffset, out, outOffset);
+    }
+
+    /** Whether {@link #dot8} reads its eight rows side by side (then spreading them over a chunk pays). */
+    public boolean readsPassRowsTogether() {
+        return false;
+    }
+
+    /**
+     * Rows {@code row + i·stride} for i = 0..7 times the same x, to {@code out[outOffset + i]}. With a stride of
+     * many rows, consecutive calls (row, row + 1, ...) read eight long sequential streams, as a streaming read does.
+     */
+    public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
+        for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] = dot(row + r * stride, x, xOffset);
     }
 
     /** Rows {@code [row, row + count)} as fp32, row i at {@code dst[dstOffset + i·cols]}, in {@link #decodeLayout()}. */

@@ -51,6 +51,30 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
+    @CsvSource({"bf16,3,2880", "bf16,5,100", "mxfp4,3,2880"})
+    void dot8WithStrideComputesRowsSpreadOverAChunk(String format, int stride, int cols) {
+        int rows = WeightMatrix.PASS_ROWS * stride + 1;
+        SplittableRandom random = new SplittableRandom(stride * 7L + cols);
+        try (Arena arena = Arena.ofConfined()) {
+            FloatTensor t = tensor(format, arena, (long) (rows + 1) * cols, random);
+            WeightMatrix m = WeightMatrix.of(t, cols, rows, cols);
+            float[] x = RandomTensors.gaussian(cols, random);
+            float[] arranged = new float[m.dotLayout().length(cols)];
+            m.dotLayout().arrange(x, 0, cols, arranged, 0);
+            for (int first = 0; first <= 1; first++) {
+                float[] pass = new float[WeightMatrix.PASS_ROWS];
+                m.dot8(first, stride, arranged, 0, pass, 0);
+                for (int i = 0; i < WeightMatrix.PASS_ROWS; i++) {
+                    int r = first + i * stride;
+                    float absSum = 0;
+                    for (int k = 0; k < cols; k++) absSum += Math.abs(t.getFloat(cols + (long) r * cols + k) * x[k]);
+                    assertEquals(m.dotScalar(r, x, 0), pass[i], RandomTensors.sumTolerance(absSum, cols), format + " row " + r);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
     @CsvSource({"bf16,5,2880", "bf16,2,100", "mxfp4,5,2880", "mxfp4,3,64"})
     void decodeIsExactInDecodeLayout(String format, int rows, int cols) {
         SplittableRandom random = new SplittableRandom(7);
