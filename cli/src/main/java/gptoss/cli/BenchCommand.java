@@ -90,7 +90,7 @@ final class BenchCommand implements Callable<Integer> {
 
             double[] pp = new double[repetitions], tg = new double[repetitions], bandwidth = new double[repetitions];
             double[] bytesPerToken = new double[repetitions], fraction = new double[repetitions];
-            long rss, kv;
+            long rss, kv, hugeWeights;
             Sequence last = null;
             try (Arena arena = Arena.ofShared(); WorkerPool streamPool = new WorkerPool(threads)) {
                 ReadBandwidth.Pass pass = new ReadBandwidth.Pass(arena, (long) bufferMib << 20, threads);
@@ -126,11 +126,12 @@ final class BenchCommand implements Callable<Integer> {
             try (Sequence seq = last) {
                 generate(engine, seq, logits, 2);
                 rss = ProcessMemory.residentBytes();
+                hugeWeights = ProcessMemory.fileHugePageBytes();
                 kv = seq.cacheBytes();
             }
             double bpt = median(bytesPerToken);
             Report report = new Report(m, threads, promptTokens, genTokens, model.prefillChunk, pp, tg, bandwidth, bytesPerToken,
-                    fraction, bpt, median(tg) * bpt / 1e9, median(fraction), rss, kv, loadBefore, ProcessMemory.loadAverage(),
+                    fraction, bpt, median(tg) * bpt / 1e9, median(fraction), rss, kv, hugeWeights, loadBefore, ProcessMemory.loadAverage(),
                     traffic.fixedBytesPerToken());
             System.out.println(json ? report.json() : report.table());
             if (profiler != null) {
@@ -189,7 +190,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private record Report(LoadedModel m, int threads, int promptTokens, int genTokens, int prefillChunk, double[] pp, double[] tg, double[] bandwidth,
                           double[] runBytesPerToken, double[] runFractions, double bytesPerToken,
-                          double achievedGbPerSecond, double rooflineFraction, long rssBytes, long kvBytes,
+                          double achievedGbPerSecond, double rooflineFraction, long rssBytes, long kvBytes, long hugePageWeightBytes,
                           double loadBefore, double loadAfter, long fixedBytesPerToken) {
 
         String json() throws Exception {
@@ -220,6 +221,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("kv_cache_bytes", kvBytes);
             o.put("rss_limit_bytes", (long) ((m.checkpoint().store().totalBytes() + kvBytes) * 1.1));
             o.put("heap_used_bytes", ProcessMemory.heapUsedBytes());
+            o.put("weights_in_huge_pages_bytes", hugePageWeightBytes);
             o.put("load_average_before", loadBefore);
             o.put("load_average_after", loadAfter);
             var runs = o.putArray("runs");
@@ -247,6 +249,11 @@ final class BenchCommand implements Callable<Integer> {
             b.append(String.format(Locale.ROOT, "resident memory            %.2f GiB (checkpoint %.2f GiB + KV cache %.1f MiB; heap in use %.1f MiB)%n",
                     rssBytes / (double) (1L << 30), checkpoint / (double) (1L << 30), kvBytes / (double) (1 << 20),
                     ProcessMemory.heapUsedBytes() / (double) (1 << 20)));
+            if (hugePageWeightBytes >= 0) {
+                b.append(String.format(Locale.ROOT, "weights in 2 MiB pages     %.2f GiB of %.2f GiB mapped%s%n", hugePageWeightBytes / (double) (1L << 30),
+                        checkpoint / (double) (1L << 30), hugePageWeightBytes < checkpoint / 2
+                                ? " (parts cached in small pages before; see README, Performance)" : ""));
+            }
             b.append(String.format(Locale.ROOT, "load average               %.2f before, %.2f after", loadBefore, loadAfter));
             return b.toString();
         }

@@ -5,7 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Memory of this process: resident set (Linux {@code /proc/self/status}) and Java heap in use. */
+/** Memory of this process: resident set and huge pages (Linux {@code /proc/self}) and Java heap in use. */
 public final class ProcessMemory {
     private ProcessMemory() {
     }
@@ -26,9 +26,19 @@ public final class ProcessMemory {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
+    /** Bytes of mapped files (the checkpoint) this process maps with 2 MiB pages, or -1 where unknown. */
+    public static long fileHugePageBytes() {
+        long kilobytes = kilobytes(Path.of("/proc/self/smaps_rollup"), "FilePmdMapped:");
+        return kilobytes < 0 ? -1 : kilobytes * 1024;
+    }
+
     private static long statusKilobytes(String key) {
+        return kilobytes(Path.of("/proc/self/status"), key);
+    }
+
+    private static long kilobytes(Path file, String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(file)) {
                 if (line.startsWith(key)) return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
             }
         } catch (IOException | RuntimeException e) {

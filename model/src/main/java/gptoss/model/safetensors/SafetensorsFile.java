@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import gptoss.model.InvalidModelException;
 
 import java.io.IOException;
+import gptoss.model.memory.HugePages;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -61,6 +63,7 @@ public final class SafetensorsFile implements AutoCloseable {
             try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
                 file = channel.map(FileChannel.MapMode.READ_ONLY, 0, fileSize, arena);
             }
+            HugePages.advise(file); // what is read from disk from now on comes in 2 MiB pages (Linux)
             long headerLength = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
             if (headerLength < 2 || headerLength > fileSize - 8) {
                 throw new InvalidModelException(name + ": header length " + headerLength

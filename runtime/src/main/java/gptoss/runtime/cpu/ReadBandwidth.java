@@ -1,5 +1,6 @@
 package gptoss.runtime.cpu;
 
+import gptoss.model.memory.HugePages;
 import gptoss.runtime.cpu.kernel.Lanes;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -38,10 +39,13 @@ public final class ReadBandwidth {
         private final MemorySegment buffer;
         private final long[] sums;
 
-        /** A buffer of about {@code bytes} (whole MiB) in {@code arena}, written once so every page is in memory. */
+        /**
+         * A buffer of about {@code bytes} (whole MiB) in {@code arena}, in huge pages where the system has them (as
+         * the weights are read, see {@link HugePages}), written once so every page is in memory.
+         */
         public Pass(Arena arena, long bytes, int threads) {
             long size = Math.max(CHUNK, bytes / CHUNK * CHUNK);
-            this.buffer = arena.allocate(size, 4096);
+            this.buffer = HugePages.allocate(size, arena);
             buffer.fill((byte) 1);
             this.sums = new long[threads * 8]; // one cache line apart
         }
