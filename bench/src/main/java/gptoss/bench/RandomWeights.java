@@ -1,5 +1,6 @@
 package gptoss.bench;
 
+import gptoss.model.memory.HugePages;
 import gptoss.model.tensor.Bf16Tensor;
 import gptoss.model.tensor.FloatTensor;
 import gptoss.model.tensor.Mxfp4Tensor;
@@ -10,7 +11,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 
-/** Random weights off the heap, in the value ranges of real checkpoints (no denormals, NaNs or infinities). */
+/**
+ * Random weights off the heap, in the value ranges of real checkpoints (no denormals, NaNs or infinities), in 2 MiB
+ * pages where the system has them, as the engine maps checkpoints.
+ */
 final class RandomWeights {
     private RandomWeights() {
     }
@@ -20,7 +24,7 @@ final class RandomWeights {
         SplittableRandom random = new SplittableRandom(seed);
         return switch (format) {
             case "bf16" -> {
-                MemorySegment s = arena.allocate(elements * 2, 4096);
+                MemorySegment s = HugePages.allocate(elements * 2, arena);
                 ValueLayout.OfLong word = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
                 for (long i = 0; i < elements * 2; i += 8) {
                     long w = 0;
@@ -31,7 +35,7 @@ final class RandomWeights {
             }
             case "mxfp4" -> {
                 long blocks = elements / Mxfp4Tensor.BLOCK;
-                MemorySegment codes = arena.allocate(blocks * 16, 4096), scales = arena.allocate(blocks, 64);
+                MemorySegment codes = HugePages.allocate(blocks * 16, arena), scales = HugePages.allocate(blocks, arena);
                 for (long i = 0; i < blocks * 16; i += 8) codes.set(ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
                 for (long i = 0; i < blocks; i++) scales.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(118, 126));
                 yield new Mxfp4Tensor(codes, scales);
