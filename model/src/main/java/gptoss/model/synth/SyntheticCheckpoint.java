@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gptoss.model.config.ModelConfig;
+import gptoss.model.memory.PageCache;
 import gptoss.model.safetensors.DType;
 import gptoss.model.tensor.Bf16Tensor;
 
@@ -227,6 +228,8 @@ public final class SyntheticCheckpoint {
             }
             seg.force();
         }
+        // Written and flushed: drop it from the page cache so the first load reads it back in 2 MiB pages.
+        PageCache.evict(file);
     }
 
     /** Fills a tensor in 1 MiB chunks, each with its own generator, so chunks can be filled in parallel. */

@@ -79,4 +79,5 @@ class HugePagesTest {
             assertThrows(IllegalArgumentException.class, () -> HugePages.allocate(0, arena));
         }
     }
+
 }

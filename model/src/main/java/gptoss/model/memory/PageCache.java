@@ -1,0 +1,65 @@
+package gptoss.model.memory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The kernel's page cache for one file (Linux, best effort). A checkpoint just written (by {@code synth}) sits in
+ * the cache in whatever page sizes the writes produced; dropping it lets the first load read it back through a
+ * mapping advised for huge pages ({@link HugePages}), in 2 MiB pages.
+ */
+public final class PageCache {
+    private static final int O_RDONLY = 0;
+    private static final int POSIX_FADV_DONTNEED = 4;
+    private static final MethodHandle OPEN, FADVISE, CLOSE;
+
+    static {
+        MethodHandle open = null, fadvise = null, close = null;
+        if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+            try {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup libc = linker.defaultLookup();
+                open = libc.find("open").map(s -> linker.downcallHandle(s,
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT))).orElse(null);
+                fadvise = libc.find("posix_fadvise").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))).orElse(null);
+                close = libc.find("close").map(s -> linker.downcallHandle(s,
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT))).orElse(null);
+            } catch (RuntimeException e) {
+                open = fadvise = close = null;
+            }
+        }
+        OPEN = open;
+        FADVISE = fadvise;
+        CLOSE = close;
+    }
+
+    private PageCache() {
+    }
+
+    /**
+     * Asks the kernel to drop {@code file}'s clean pages from the cache (write it out first, e.g. with
+     * {@code force}); returns whether it accepted. Pages mapped by a running process stay.
+     */
+    public static boolean evict(Path file) {
+        if (OPEN == null || FADVISE == null || CLOSE == null) return false;
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toAbsolutePath().toString()), O_RDONLY);
+            if (fd < 0) return false;
+            try {
+                return (int) FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED) == 0;
+            } finally {
+                int ignored = (int) CLOSE.invokeExact(fd);
+            }
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+}
