@@ -82,6 +82,17 @@ final class BenchCommand implements Callable<Integer> {
             float[] logits = new float[V];
             TokenTraffic traffic = new TokenTraffic(m.config(), m.checkpoint().weights());
 
+            // Page the whole checkpoint in first, so that no measured step waits for the disk.
+            long total = m.checkpoint().store().totalBytes();
+            int[] shown = {-1};
+            m.checkpoint().store().pageIn(done -> {
+                int percent = (int) (100 * done / total);
+                if (percent / 10 == shown[0] / 10 && done < total) return;
+                shown[0] = percent;
+                System.err.printf(Locale.ROOT, "\rpaging in weights: %3d%% of %.2f GiB", percent, total / (double) (1L << 30));
+            });
+            System.err.println();
+
             // Warm-up: let the JIT compile the matrix-matrix (prompt) and matrix-vector (generation) kernels.
             try (Sequence warm = engine.newSequence()) {
                 engine.forward(warm, Arrays.copyOf(prompt, Math.min(promptTokens, 64)), false, logits);
