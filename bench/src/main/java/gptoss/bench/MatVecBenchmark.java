@@ -40,7 +40,10 @@ public class MatVecBenchmark {
     @Param({"1", "2"})
     public int threads;
 
-    /** Rows of a pass: {@code adjacent} (r..r+7) or {@code spread} over the chunk (eight long streams). */
+    /**
+     * Rows of a pass: {@code spread}, the backend's {@link WeightMatrix#dotRows} (over the chunk for BF16, eight long
+     * streams), or {@code adjacent} (r..r+7 for every format), to compare with.
+     */
     @Param({"adjacent", "spread"})
     public String rows8;
 
@@ -57,13 +60,7 @@ public class MatVecBenchmark {
     private final float[][] passes = new float[16][WeightMatrix.PASS_ROWS];
     private final WorkerPool.Task task = (thread, from, to) -> {
         if (kernel.equals("vector") && rows8.equals("spread")) {
-            int stride = (to - from) / WeightMatrix.PASS_ROWS;
-            float[] pass = passes[thread];
-            for (int p = 0; p < stride; p++) {
-                matrix.dot8(from + p, stride, input, 0, pass, 0);
-                for (int i = 0; i < WeightMatrix.PASS_ROWS; i++) out[from + p + i * stride] = pass[i];
-            }
-            for (int r = from + stride * WeightMatrix.PASS_ROWS; r < to; r++) out[r] = matrix.dot(r, input, 0);
+            matrix.dotRows(from, to, input, 0, out, 0, passes[thread]);
         } else if (kernel.equals("vector")) {
             int r = from;
             for (; r + WeightMatrix.PASS_ROWS <= to; r += WeightMatrix.PASS_ROWS) matrix.dot8(r, input, 0, out, r);

@@ -77,7 +77,7 @@ final class Bf16Matrix extends WeightMatrix {
     }
 
     @Override
-    public boolean readsPassRowsTogether() {
+    boolean readsPassRowsTogether() {
         return true;
     }
 

@@ -75,6 +75,32 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
+    @CsvSource({"bf16,3,29,2880", "bf16,0,7,100", "mxfp4,5,30,2880", "bf16,2,42,64"})
+    void dotRowsComputesEveryRowOfARangeOnce(String format, int from, int to, int cols) {
+        int rows = to + 2;
+        SplittableRandom random = new SplittableRandom(from * 13L + to);
+        try (Arena arena = Arena.ofConfined()) {
+            FloatTensor t = tensor(format, arena, (long) rows * cols, random);
+            WeightMatrix m = WeightMatrix.of(t, 0, rows, cols);
+            float[] x = RandomTensors.gaussian(cols, random);
+            float[] arranged = new float[m.dotLayout().length(cols)];
+            m.dotLayout().arrange(x, 0, cols, arranged, 0);
+            float[] out = new float[1 + rows];
+            java.util.Arrays.fill(out, Float.NaN);
+            m.dotRows(from, to, arranged, 0, out, 1, new float[WeightMatrix.PASS_ROWS]);
+            for (int r = 0; r < rows; r++) {
+                if (r < from || r >= to) {
+                    assertTrue(Float.isNaN(out[1 + r]), "row " + r + " outside the range was written");
+                    continue;
+                }
+                float absSum = 0;
+                for (int k = 0; k < cols; k++) absSum += Math.abs(t.getFloat((long) r * cols + k) * x[k]);
+                assertEquals(m.dotScalar(r, x, 0), out[1 + r], RandomTensors.sumTolerance(absSum, cols), format + " row " + r);
+            }
+        }
+    }
+
+    @ParameterizedTest
     @CsvSource({"bf16,5,2880", "bf16,2,100", "mxfp4,5,2880", "mxfp4,3,64"})
     void decodeIsExactInDecodeLayout(String format, int rows, int cols) {
         SplittableRandom random = new SplittableRandom(7);
