@@ -2,12 +2,9 @@ package gptoss.model.memory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -26,32 +23,12 @@ public final class HugePages {
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
 
-    private static final Optional<MethodHandle> MADVISE;
-    private static final Optional<MethodHandle> MMAP;
-    private static final Optional<MethodHandle> MUNMAP;
-
-    static {
-        boolean linux = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
-        MethodHandle madvise = null, mmap = null, munmap = null;
-        if (linux) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                madvise = libc.find("madvise").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))).orElse(null);
-                mmap = libc.find("mmap").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(ValueLayout.ADDRESS,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG))).orElse(null);
-                munmap = libc.find("munmap").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG))).orElse(null);
-            } catch (RuntimeException e) {
-                madvise = mmap = munmap = null; // no native access: behave as elsewhere
-            }
-        }
-        MADVISE = Optional.ofNullable(madvise);
-        MMAP = mmap != null && munmap != null ? Optional.of(mmap) : Optional.empty();
-        MUNMAP = Optional.ofNullable(munmap);
-    }
+    private static final Optional<MethodHandle> MADVISE = Libc.function("madvise",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final Optional<MethodHandle> MMAP = Libc.function("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    private static final Optional<MethodHandle> MUNMAP = Libc.function("munmap",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
 
     private HugePages() {
     }
@@ -78,14 +55,13 @@ public final class HugePages {
      */
     public static MemorySegment allocate(long bytes, Arena arena) {
         if (bytes <= 0) throw new IllegalArgumentException("bytes must be positive: " + bytes);
-        if (MMAP.isPresent()) {
+        if (MMAP.isPresent() && MUNMAP.isPresent()) {
             long size = bytes + SIZE;
             try {
                 MemorySegment raw = (MemorySegment) MMAP.get().invokeExact(MemorySegment.NULL, size, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0L);
                 if (raw.address() != -1L && raw.address() != 0L) {
                     long base = raw.address();
-                    MethodHandle munmap = MUNMAP.orElseThrow();
-                    MemorySegment mapping = raw.reinterpret(size, arena, s -> unmap(munmap, base, size));
+                    MemorySegment mapping = raw.reinterpret(size, arena, s -> unmap(MUNMAP.get(), base, size));
                     MemorySegment buffer = mapping.asSlice(align(base) - base, bytes);
                     advise(buffer);
                     return buffer;

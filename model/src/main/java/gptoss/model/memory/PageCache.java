@@ -2,13 +2,11 @@ package gptoss.model.memory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The kernel's page cache for one file (Linux, best effort). A checkpoint just written (by {@code synth}) sits in
@@ -18,28 +16,12 @@ import java.util.Locale;
 public final class PageCache {
     private static final int O_RDONLY = 0;
     private static final int POSIX_FADV_DONTNEED = 4;
-    private static final MethodHandle OPEN, FADVISE, CLOSE;
-
-    static {
-        MethodHandle open = null, fadvise = null, close = null;
-        if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                open = libc.find("open").map(s -> linker.downcallHandle(s,
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT))).orElse(null);
-                fadvise = libc.find("posix_fadvise").map(s -> linker.downcallHandle(s, FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))).orElse(null);
-                close = libc.find("close").map(s -> linker.downcallHandle(s,
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT))).orElse(null);
-            } catch (RuntimeException e) {
-                open = fadvise = close = null;
-            }
-        }
-        OPEN = open;
-        FADVISE = fadvise;
-        CLOSE = close;
-    }
+    private static final Optional<MethodHandle> OPEN = Libc.function("open",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final Optional<MethodHandle> FADVISE = Libc.function("posix_fadvise", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final Optional<MethodHandle> CLOSE = Libc.function("close",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
     private PageCache() {
     }
@@ -49,14 +31,14 @@ public final class PageCache {
      * {@code force}); returns whether it accepted. Pages mapped by a running process stay.
      */
     public static boolean evict(Path file) {
-        if (OPEN == null || FADVISE == null || CLOSE == null) return false;
+        if (OPEN.isEmpty() || FADVISE.isEmpty() || CLOSE.isEmpty()) return false;
         try (Arena arena = Arena.ofConfined()) {
-            int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toAbsolutePath().toString()), O_RDONLY);
+            int fd = (int) OPEN.get().invokeExact(arena.allocateFrom(file.toAbsolutePath().toString()), O_RDONLY);
             if (fd < 0) return false;
             try {
-                return (int) FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED) == 0;
+                return (int) FADVISE.get().invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED) == 0;
             } finally {
-                int ignored = (int) CLOSE.invokeExact(fd);
+                int ignored = (int) CLOSE.get().invokeExact(fd);
             }
         } catch (Throwable t) {
             return false;

@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -137,7 +138,7 @@ public final class TensorStore implements AutoCloseable {
      * Reads every tensor into memory now (from disk where the page cache lacks it), reporting bytes done to
      * {@code progress}; for measurements that should not include disk reads.
      */
-    public void pageIn(java.util.function.LongConsumer progress) {
+    public void pageIn(LongConsumer progress) {
         long done = 0;
         for (TensorEntry t : tensors.values()) {
             t.data().load();
