@@ -120,11 +120,11 @@ public final class GgufFile implements AutoCloseable {
         // Each metadata pair needs at least 13 bytes (key length, type, a 1-byte value); each tensor info 32.
         if (kvCount < 0 || kvCount > r.remaining() / 13) {
             throw new InvalidModelException(r.name + ": metadata count " + Long.toUnsignedString(kvCount)
-                    + " cannot fit in the file's " + file.byteSize() + " bytes (corrupt header)");
+                    + " cannot fit in the file's " + file.byteSize() + " bytes (truncated file or corrupt count)");
         }
         if (tensorCount < 0 || tensorCount > r.remaining() / 32) {
             throw new InvalidModelException(r.name + ": tensor count " + Long.toUnsignedString(tensorCount)
-                    + " cannot fit in the file's " + file.byteSize() + " bytes (corrupt header)");
+                    + " cannot fit in the file's " + file.byteSize() + " bytes (truncated file or corrupt count)");
         }
         Map<String, Object> metadata = new LinkedHashMap<>();
         Map<String, ValueType> types = new LinkedHashMap<>();

@@ -171,7 +171,8 @@ public final class GgufModel {
 
         double number(String key) {
             Object v = required(key);
-            if (v instanceof Float x) return x;
+            // A FLOAT32 value as the shortest decimal that rounds to it (1e-5 stays 1e-5, not 9.9999997e-6).
+            if (v instanceof Float x) return Double.parseDouble(Float.toString(x));
             if (v instanceof Double x) return x;
             if (v instanceof Long x) return x;
             throw new InvalidModelException(name + ": metadata '" + key + "' must be a number, got " + v);

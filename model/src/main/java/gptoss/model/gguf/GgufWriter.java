@@ -24,9 +24,22 @@ public final class GgufWriter {
     private final ByteArrayOutputStream metadata = new ByteArrayOutputStream();
     private int metadataCount;
     private final List<Entry> tensors = new ArrayList<>();
-    private final int alignment = GgufFile.DEFAULT_ALIGNMENT;
+    private int alignment = GgufFile.DEFAULT_ALIGNMENT;
+    private int version = VERSION;
 
     private record Entry(String name, GgmlType type, long[] dims, long bytes, Consumer<MemorySegment> fill) {
+    }
+
+    /** Aligns tensor data to {@code bytes} (also write {@code general.alignment} then). */
+    public GgufWriter alignment(int bytes) {
+        this.alignment = bytes;
+        return this;
+    }
+
+    /** Writes this version number (2 and 3 share the layout). */
+    public GgufWriter version(int version) {
+        this.version = version;
+        return this;
     }
 
     public GgufWriter putString(String key, String value) {
@@ -92,7 +105,7 @@ public final class GgufWriter {
     public void write(Path file) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         u32(head, GgufFile.MAGIC);
-        u32(head, VERSION);
+        u32(head, version);
         u64(head, tensors.size());
         u64(head, metadataCount);
         head.writeBytes(metadata.toByteArray());
