@@ -193,6 +193,30 @@ class GgufFileTest {
         }
     }
 
+    @Test
+    void mxfp4BlocksComeBackInOpenAiOrderFromEitherLayout() throws IOException {
+        // What the TornadoVM backend uploads: GGUF's split ggml blocks re-packed must equal the safetensors bytes.
+        Path file = dir.resolve("case-a.gguf");
+        try (Checkpoint hf = Checkpoint.open(GoldenCase.caseA())) {
+            GgufExport.write(file, hf.config(), hf.weights(), GgufExport.DenseType.BF16, "case A", null);
+            try (Checkpoint g = Checkpoint.open(file)) {
+                int H = hf.config().hiddenSize(), I = hf.config().intermediateSize();
+                LayerWeights a = hf.weights().layers().get(1), b = g.weights().layers().get(1);
+                byte[] x = new byte[16], y = new byte[16];
+                for (long block = 0; block < a.mlp1().size() / 32; block++) {
+                    assertEquals(gptoss.model.tensor.Mxfp4Blocks.openAiBlock(a.mlp1(), H, block, x),
+                            gptoss.model.tensor.Mxfp4Blocks.openAiBlock(b.mlp1(), H, block, y), "mlp1 scale " + block);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(x, y, "mlp1 block " + block);
+                }
+                for (long block = 0; block < a.mlp2().size() / 32; block++) {
+                    assertEquals(gptoss.model.tensor.Mxfp4Blocks.openAiBlock(a.mlp2(), I, block, x),
+                            gptoss.model.tensor.Mxfp4Blocks.openAiBlock(b.mlp2(), I, block, y), "mlp2 scale " + block);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(x, y, "mlp2 block " + block);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(BrokenGguf.Damage.class)
     void damagedFilesGetOneErrorNamingTheProblem(BrokenGguf.Damage damage) {
