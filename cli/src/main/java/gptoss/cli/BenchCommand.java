@@ -83,9 +83,9 @@ final class BenchCommand implements Callable<Integer> {
             TokenTraffic traffic = new TokenTraffic(m.config(), m.checkpoint().weights());
 
             // Page the whole checkpoint in first, so that no measured step waits for the disk.
-            long total = m.checkpoint().store().totalBytes();
+            long total = m.checkpoint().totalBytes();
             int[] shown = {-1};
-            m.checkpoint().store().pageIn(done -> {
+            m.checkpoint().pageIn(done -> {
                 int percent = (int) (100 * done / total);
                 if (percent / 10 == shown[0] / 10 && done < total) return;
                 shown[0] = percent;
@@ -228,9 +228,9 @@ final class BenchCommand implements Callable<Integer> {
             o.put("read_bandwidth_gb_s_max", BenchCommand.max(bandwidth));
             o.put("tg_roofline_fraction", rooflineFraction);
             o.put("rss_bytes", rssBytes);
-            o.put("checkpoint_bytes", m.checkpoint().store().totalBytes());
+            o.put("checkpoint_bytes", m.checkpoint().totalBytes());
             o.put("kv_cache_bytes", kvBytes);
-            o.put("rss_limit_bytes", (long) ((m.checkpoint().store().totalBytes() + kvBytes) * 1.1));
+            o.put("rss_limit_bytes", (long) ((m.checkpoint().totalBytes() + kvBytes) * 1.1));
             o.put("heap_used_bytes", ProcessMemory.heapUsedBytes());
             o.put("weights_in_huge_pages_bytes", hugePageWeightBytes);
             o.put("load_average_before", loadBefore);
@@ -256,7 +256,7 @@ final class BenchCommand implements Callable<Integer> {
             b.append(String.format(Locale.ROOT, "generation reads           %.2f GB/s = %.1f %% of the read bandwidth%n",
                     achievedGbPerSecond, 100 * rooflineFraction));
             b.append(String.format(Locale.ROOT, "prompt / generation        %.2f x%n", median(pp) / median(tg)));
-            long checkpoint = m.checkpoint().store().totalBytes();
+            long checkpoint = m.checkpoint().totalBytes();
             b.append(String.format(Locale.ROOT, "resident memory            %.2f GiB (checkpoint %.2f GiB + KV cache %.1f MiB; heap in use %.1f MiB)%n",
                     rssBytes / (double) (1L << 30), checkpoint / (double) (1L << 30), kvBytes / (double) (1 << 20),
                     ProcessMemory.heapUsedBytes() / (double) (1 << 20)));

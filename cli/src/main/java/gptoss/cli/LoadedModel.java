@@ -60,7 +60,7 @@ public final class LoadedModel implements AutoCloseable {
             Engine engine = new Engine(c, checkpoint.weights(), placement, context, options.prefillChunk);
             System.err.printf(Locale.ROOT, "loaded %s (%s layout, %d layers, %d experts, %.2f GiB mapped) in %d ms%n",
                     checkpoint.directory(), checkpoint.layout().name().toLowerCase(Locale.ROOT).replace('_', ' '),
-                    c.numLayers(), c.numExperts(), checkpoint.store().totalBytes() / (double) (1L << 30),
+                    c.numLayers(), c.numExperts(), checkpoint.totalBytes() / (double) (1L << 30),
                     (System.nanoTime() - start) / 1_000_000);
             return new LoadedModel(checkpoint, engine, options.profileKernels);
         } catch (RuntimeException e) {
@@ -100,7 +100,7 @@ public final class LoadedModel implements AutoCloseable {
         long rss = ProcessMemory.residentBytes();
         return String.format(Locale.ROOT, "memory: heap used %.1f MiB, resident %s, weights mapped %.2f GiB (not on the heap)",
                 heap / 1048576.0, rss < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f GiB", rss / (double) (1L << 30)),
-                checkpoint.store().totalBytes() / (double) (1L << 30));
+                checkpoint.totalBytes() / (double) (1L << 30));
     }
 
     /** Prints per-kernel timings of every backend (when --profile-kernels was given). */

@@ -7,7 +7,8 @@ import java.nio.file.Path;
 /** Options every command that runs a model shares. */
 public final class ModelOptions {
     @Option(names = "--model", paramLabel = "DIR",
-            description = "Checkpoint folder (Hugging Face or original/ layout). Default: a generated synthetic tiny model.")
+            description = "Checkpoint folder (Hugging Face or original/ layout), a .gguf file or a folder holding one. "
+                    + "Default: a generated synthetic tiny model.")
     Path model;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")

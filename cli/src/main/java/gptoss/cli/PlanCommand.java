@@ -108,10 +108,11 @@ final class PlanCommand implements Callable<Integer> {
 
     /** Whether {@code dir} (or its original/ folder) holds safetensors weights. */
     static boolean hasWeights(Path dir) throws IOException {
+        if (Files.isRegularFile(dir)) return true; // a GGUF file
         for (Path d : new Path[]{dir, dir.resolve("original")}) {
             if (!Files.isDirectory(d)) continue;
             try (Stream<Path> files = Files.list(d)) {
-                if (files.anyMatch(p -> p.getFileName().toString().endsWith(".safetensors"))) return true;
+                if (files.anyMatch(p -> p.getFileName().toString().endsWith(".safetensors") || p.getFileName().toString().endsWith(".gguf"))) return true;
             }
         }
         return false;

@@ -1,8 +1,10 @@
 package gptoss.cli;
 
 import gptoss.model.config.ModelConfig;
+import gptoss.model.gguf.GgufExport;
 import gptoss.model.synth.SynthPreset;
 import gptoss.model.synth.SyntheticCheckpoint;
+import gptoss.model.synth.SyntheticGguf;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,6 +45,16 @@ final class SynthCommand implements Callable<Integer> {
             description = "Split the weights into N files with a model.safetensors.index.json (default: ${DEFAULT-VALUE}).")
     int shards;
 
+    @Option(names = "--format", defaultValue = "safetensors", paramLabel = "safetensors|gguf",
+            description = "safetensors (a folder), or one GGUF file in llama.cpp's gpt-oss layout (--out FILE.gguf, or DIR for DIR/model.gguf) "
+                    + "holding the same weights as safetensors of the same seed (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--dense-type", defaultValue = "bf16", paramLabel = "bf16|f16|q8_0|f32",
+            description = "GGUF only: type of the dense matrices (embedding, attention, unembedding); experts stay MXFP4, "
+                    + "norms, biases and router F32 (default: ${DEFAULT-VALUE}).")
+    String denseType;
+
     @Override
     public Integer call() throws Exception {
         SynthPreset p = SynthPreset.parse(preset);
@@ -57,6 +69,8 @@ final class SynthCommand implements Callable<Integer> {
         };
         if (shards < 1) throw new IllegalArgumentException("--shards must be >= 1");
         boolean writeWeights = weights != null ? weights : p.weightsByDefault();
+        if (format.equalsIgnoreCase("gguf")) return writeGguf(p, config, writeWeights);
+        if (!format.equalsIgnoreCase("safetensors")) throw new IllegalArgumentException("--format must be safetensors or gguf, got '" + format + "'");
         long total = SyntheticCheckpoint.tensorBytes(config);
         AtomicLong done = new AtomicLong();
         AtomicLong lastReport = new AtomicLong(System.nanoTime());
@@ -73,6 +87,29 @@ final class SynthCommand implements Callable<Integer> {
                 done.get() > 0 ? "\r" : "", writeWeights ? "weights and config of" : "config of", p.cliName(),
                 config.numLayers(), config.numExperts(), config.vocabSize(), out,
                 writeWeights ? String.format(Locale.ROOT, "%.2f GiB", total / (double) (1L << 30)) : "config.json only",
+                (System.nanoTime() - start) / 1e9);
+        return 0;
+    }
+
+    private int writeGguf(SynthPreset p, ModelConfig config, boolean writeWeights) throws Exception {
+        GgufExport.DenseType dense = GgufExport.DenseType.parse(denseType);
+        if (!writeWeights) throw new IllegalArgumentException("--format gguf writes weights and metadata together (drop --no-weights)");
+        if (!layout.equals("hf") || shards != 1) throw new IllegalArgumentException("--layout and --shards apply to safetensors only");
+        long total = SyntheticCheckpoint.tensorBytes(config) + GgufExport.tensorBytes(config, dense);
+        AtomicLong done = new AtomicLong();
+        AtomicLong lastReport = new AtomicLong(System.nanoTime());
+        long start = System.nanoTime();
+        java.nio.file.Path file = SyntheticGguf.write(out, config, seed, dense, bytes -> {
+            long d = done.addAndGet(bytes);
+            long now = System.nanoTime();
+            long last = lastReport.get();
+            if (now - last > 1_000_000_000L && lastReport.compareAndSet(last, now)) {
+                System.err.printf(Locale.ROOT, "\rwriting %s: %5.1f%%", SyntheticGguf.file(out), 100.0 * d / total);
+            }
+        });
+        System.err.printf(Locale.ROOT, "%swrote GGUF of preset %s (%d layers, %d experts, vocab %d, dense %s, experts MXFP4) to %s: %.2f GiB in %.1f s%n",
+                done.get() > 0 ? "\r" : "", p.cliName(), config.numLayers(), config.numExperts(), config.vocabSize(),
+                dense.name().toLowerCase(Locale.ROOT), file, java.nio.file.Files.size(file) / (double) (1L << 30),
                 (System.nanoTime() - start) / 1e9);
         return 0;
     }

@@ -1,8 +1,10 @@
 package gptoss.tornado;
 
 import gptoss.model.tensor.Bf16Tensor;
-import gptoss.model.tensor.F32Tensor;
 import gptoss.model.tensor.FloatTensor;
+import gptoss.model.tensor.GgmlMxfp4Tensor;
+import gptoss.model.tensor.InterleavedRowsTensor;
+import gptoss.model.tensor.Mxfp4Blocks;
 import gptoss.model.tensor.Mxfp4Tensor;
 import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -35,17 +37,19 @@ final class DeviceArrays {
         for (FloatTensor p : parts) {
             switch (p) {
                 case Bf16Tensor b -> MemorySegment.copy(b.segment(), 0, dst, at * 2, b.byteSize());
-                case F32Tensor f -> {
-                    for (long i = 0; i < f.size(); i++) {
-                        int bits = Float.floatToRawIntBits(f.getFloat(i));
+                case Mxfp4Tensor m -> throw new IllegalArgumentException(what + " is MXFP4 where a dense BF16 matrix is expected");
+                case GgmlMxfp4Tensor m -> throw new IllegalArgumentException(what + " is MXFP4 where a dense BF16 matrix is expected");
+                case InterleavedRowsTensor m -> throw new IllegalArgumentException(what + " is an expert tensor where a dense BF16 matrix is expected");
+                default -> { // F32, and GGUF's F16 / Q8_0: uploaded as BF16 only where that is exact
+                    for (long i = 0; i < p.size(); i++) {
+                        int bits = Float.floatToRawIntBits(p.getFloat(i));
                         if ((bits & 0xFFFF) != 0) {
-                            throw new IllegalArgumentException(what + " is float32 with values that BF16 cannot hold exactly; "
-                                    + "the tornado backend keeps dense matrices as BF16");
+                            throw new IllegalArgumentException(what + " is " + p.getClass().getSimpleName().replace("Tensor", "")
+                                    + " with values that BF16 cannot hold exactly; the tornado backend keeps dense matrices as BF16");
                         }
                         dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, (at + i) * 2, (short) (bits >>> 16));
                     }
                 }
-                case Mxfp4Tensor m -> throw new IllegalArgumentException(what + " is MXFP4 where a dense BF16 matrix is expected");
             }
             at += p.size();
         }
@@ -80,7 +84,28 @@ final class DeviceArrays {
      * The MXFP4 blocks (or scales, {@code scales = true}) of the experts {@code experts} of a tensor whose
      * experts each span {@code expertElements} logical elements.
      */
-    ByteArray mxfp4(Mxfp4Tensor t, int[] experts, long expertElements, boolean scales) {
+    ByteArray mxfp4(FloatTensor t, int[] experts, long expertElements, long rowLength, boolean scales) {
+        if (t instanceof Mxfp4Tensor m) return mxfp4(m, experts, expertElements, scales);
+        // GGUF: ggml's 17-byte blocks (gate and up in separate tensors), re-packed to OpenAI's layout at upload.
+        long blocksPerExpert = expertElements / Mxfp4Tensor.BLOCK;
+        long perExpert = scales ? blocksPerExpert : blocksPerExpert * Mxfp4Tensor.BLOCK_BYTES;
+        long total = perExpert * experts.length;
+        if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("MXFP4 experts of one layer exceed a device array: " + total + " bytes");
+        ByteArray out = new ByteArray((int) total);
+        MemorySegment dst = out.getSegment();
+        byte[] codes = new byte[Mxfp4Tensor.BLOCK_BYTES];
+        for (int i = 0; i < experts.length; i++) {
+            for (long b = 0; b < blocksPerExpert; b++) {
+                int e = Mxfp4Blocks.openAiBlock(t, rowLength, experts[i] * blocksPerExpert + b, codes);
+                if (scales) dst.set(ValueLayout.JAVA_BYTE, i * perExpert + b, (byte) e);
+                else MemorySegment.copy(codes, 0, dst, ValueLayout.JAVA_BYTE, i * perExpert + b * Mxfp4Tensor.BLOCK_BYTES, Mxfp4Tensor.BLOCK_BYTES);
+            }
+        }
+        bytes += total;
+        return out;
+    }
+
+    private ByteArray mxfp4(Mxfp4Tensor t, int[] experts, long expertElements, boolean scales) {
         long perExpert = scales ? expertElements / Mxfp4Tensor.BLOCK : expertElements / Mxfp4Tensor.BLOCK * Mxfp4Tensor.BLOCK_BYTES;
         long total = perExpert * experts.length;
         if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("MXFP4 experts of one layer exceed a device array: " + total + " bytes");

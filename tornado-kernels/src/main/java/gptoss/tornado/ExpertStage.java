@@ -27,10 +27,10 @@ final class ExpertStage extends Stage {
         java.util.Arrays.fill(localIndex, -1);
         for (int i = 0; i < experts.length; i++) localIndex[experts[i]] = i;
         long mlp1Elements = 2L * I * H, mlp2Elements = (long) H * I;
-        ByteArray blocks1 = arrays.mxfp4(w.mlp1(), experts, mlp1Elements, false);
-        ByteArray scales1 = arrays.mxfp4(w.mlp1(), experts, mlp1Elements, true);
-        ByteArray blocks2 = arrays.mxfp4(w.mlp2(), experts, mlp2Elements, false);
-        ByteArray scales2 = arrays.mxfp4(w.mlp2(), experts, mlp2Elements, true);
+        ByteArray blocks1 = arrays.mxfp4(w.mlp1(), experts, mlp1Elements, H, false);
+        ByteArray scales1 = arrays.mxfp4(w.mlp1(), experts, mlp1Elements, H, true);
+        ByteArray blocks2 = arrays.mxfp4(w.mlp2(), experts, mlp2Elements, I, false);
+        ByteArray scales2 = arrays.mxfp4(w.mlp2(), experts, mlp2Elements, I, true);
         long[] bias1Offsets = new long[experts.length], bias2Offsets = new long[experts.length];
         for (int i = 0; i < experts.length; i++) {
             bias1Offsets[i] = (long) experts[i] * 2 * I;

@@ -3,64 +3,104 @@ package gptoss.model.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import gptoss.model.InvalidModelException;
 import gptoss.model.config.ModelConfig;
+import gptoss.model.gguf.GgufFile;
+import gptoss.model.gguf.GgufModel;
 import gptoss.model.safetensors.TensorEntry;
 import gptoss.model.safetensors.TensorStore;
 import gptoss.model.tensor.FloatTensor;
 import gptoss.model.tensor.Mxfp4Tensor;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongConsumer;
+import java.util.stream.Stream;
 
 /**
  * A gpt-oss checkpoint directory opened for inference: its config and memory-mapped weights. Reads the
  * Hugging Face layout ({@code model.layers.N.*}, one file or index + shards) and the openai {@code original/}
- * layout ({@code block.N.*}, fused qkv), checking every tensor's dtype and shape against the config.
+ * layout ({@code block.N.*}, fused qkv), checking every tensor's dtype and shape against the config; or a GGUF
+ * file (llama.cpp's gpt-oss layout, config from its metadata: see {@link GgufModel}).
  */
 public final class Checkpoint implements AutoCloseable {
 
-    public enum Layout { HUGGING_FACE, ORIGINAL }
+    public enum Layout { HUGGING_FACE, ORIGINAL, GGUF }
 
     private final Path directory;
     private final Layout layout;
     private final ModelConfig config;
-    private final TensorStore store;
+    private final TensorStore store;   // safetensors layouts
+    private final GgufFile gguf;       // GGUF
     private final ModelWeights weights;
 
-    private Checkpoint(Path directory, Layout layout, ModelConfig config, TensorStore store, ModelWeights weights) {
+    private Checkpoint(Path directory, Layout layout, ModelConfig config, TensorStore store, GgufFile gguf, ModelWeights weights) {
         this.directory = directory;
         this.layout = layout;
         this.config = config;
         this.store = store;
+        this.gguf = gguf;
         this.weights = weights;
     }
 
     /**
-     * Opens {@code directory}: a folder with config.json and safetensors, or a Hugging Face repo folder whose
-     * only usable checkpoint is in {@code original/}.
+     * Opens {@code directory}: a folder with config.json and safetensors, a Hugging Face repo folder whose
+     * only usable checkpoint is in {@code original/}, a {@code .gguf} file, or a folder holding one GGUF file.
      */
     public static Checkpoint open(Path directory) {
+        if (Files.isRegularFile(directory)) return openGguf(directory);
         if (!Files.isDirectory(directory)) throw new InvalidModelException("model directory not found: " + directory);
         Path config = directory.resolve("config.json");
         if (!Files.isRegularFile(config) && Files.isRegularFile(directory.resolve("original/config.json"))) {
             return open(directory.resolve("original"));
         }
-        if (!Files.isRegularFile(config)) throw new InvalidModelException(directory + ": no config.json");
+        if (!Files.isRegularFile(config)) {
+            Path gguf = singleGguf(directory);
+            if (gguf != null) return openGguf(gguf);
+            throw new InvalidModelException(directory + ": no config.json (and no .gguf file)");
+        }
         JsonNode root = ModelConfig.readJson(config);
         ModelConfig cfg = ModelConfig.fromJson(root, ModelConfig.displayName(config));
         Layout layout = ModelConfig.isOriginalFormat(root) ? Layout.ORIGINAL : Layout.HUGGING_FACE;
         TensorStore store = TensorStore.open(directory);
         try {
             ModelWeights weights = new Binder(store, cfg, layout).bind();
-            return new Checkpoint(directory, layout, cfg, store, weights);
+            return new Checkpoint(directory, layout, cfg, store, null, weights);
         } catch (RuntimeException e) {
             store.close();
             throw e;
         }
     }
 
+    /** Opens a GGUF file: the config from its metadata, the weights as they lie in it. */
+    private static Checkpoint openGguf(Path file) {
+        GgufFile f = GgufFile.open(file);
+        try {
+            ModelConfig cfg = GgufModel.config(f);
+            return new Checkpoint(file, Layout.GGUF, cfg, null, f, GgufModel.weights(f, cfg));
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    /** The one {@code *.gguf} file in {@code directory}, null if none; several are an error (split files are not read). */
+    private static Path singleGguf(Path directory) {
+        try (Stream<Path> s = Files.list(directory)) {
+            List<Path> all = s.filter(p -> p.getFileName().toString().endsWith(".gguf") && Files.isRegularFile(p)).sorted().toList();
+            if (all.size() > 1) {
+                throw new InvalidModelException(directory + ": " + all.size() + " .gguf files (" + all.get(0).getFileName() + ", "
+                        + all.get(1).getFileName() + (all.size() > 2 ? ", ..." : "") + "): give --model the file to load");
+            }
+            return all.isEmpty() ? null : all.get(0);
+        } catch (IOException e) {
+            throw new InvalidModelException("cannot list " + directory + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The checkpoint folder, or the GGUF file. */
     public Path directory() {
         return directory;
     }
@@ -77,13 +117,39 @@ public final class Checkpoint implements AutoCloseable {
         return weights;
     }
 
+    /** The safetensors files (null for a GGUF checkpoint: see {@link #gguf}). */
     public TensorStore store() {
         return store;
     }
 
+    /** The GGUF file (null for safetensors checkpoints). */
+    public GgufFile gguf() {
+        return gguf;
+    }
+
+    /** Bytes of tensor data mapped from disk. */
+    public long totalBytes() {
+        return store != null ? store.totalBytes() : gguf.totalBytes();
+    }
+
+    /** Reads every tensor into memory now, reporting bytes done (see {@link TensorStore#pageIn}). */
+    public void pageIn(LongConsumer progress) {
+        if (store != null) {
+            store.pageIn(progress);
+            return;
+        }
+        long done = 0;
+        for (var t : gguf.tensors().values()) {
+            t.data().load();
+            done += t.data().byteSize();
+            progress.accept(done);
+        }
+    }
+
     @Override
     public void close() {
-        store.close();
+        if (store != null) store.close();
+        if (gguf != null) gguf.close();
     }
 
     /** Finds each tensor by its layout's name and checks it against the config. */

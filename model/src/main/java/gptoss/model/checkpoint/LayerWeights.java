@@ -1,7 +1,6 @@
 package gptoss.model.checkpoint;
 
 import gptoss.model.tensor.FloatTensor;
-import gptoss.model.tensor.Mxfp4Tensor;
 
 /**
  * The weights of one transformer block (H hidden, NH query heads, NKV KV heads, D head dim, E experts,
@@ -21,8 +20,9 @@ public record LayerWeights(
         FloatTensor mlpNorm,    // [H]
         FloatTensor router,     // [E, H]
         FloatTensor routerBias, // [E]
-        Mxfp4Tensor mlp1,       // [E, 2I, H/32, 16] u8 + scales [E, 2I, H/32]: logical [E, 2I, H], rows gate/linear interleaved
-        FloatTensor mlp1Bias,   // [E, 2I]
-        Mxfp4Tensor mlp2,       // [E, H, I/32, 16] u8 + scales [E, H, I/32]: logical [E, H, I]
+        FloatTensor mlp1,       // [E, 2I, H/32, 16] u8 + scales [E, 2I, H/32]: logical [E, 2I, H], rows gate/linear interleaved
+                                //   (GGUF: gate [E, I, H] and up [E, I, H] in 17-byte MXFP4 blocks, seen interleaved)
+        FloatTensor mlp1Bias,   // [E, 2I] (GGUF: gate and up biases [E, I] each, seen interleaved)
+        FloatTensor mlp2,       // [E, H, I/32, 16] u8 + scales [E, H, I/32]: logical [E, H, I] (GGUF: [E, H, I/32] 17-byte blocks)
         FloatTensor mlp2Bias) { // [E, H]
 }

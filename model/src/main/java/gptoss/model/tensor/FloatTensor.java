@@ -8,7 +8,8 @@ import gptoss.model.safetensors.TensorEntry;
  * Each format has a scalar {@link #getFloat} (the definition) and a vectorised {@link #dot} (the fast path);
  * the two agree to float rounding. Weights are views of memory-mapped files: nothing is copied to the heap.
  */
-public abstract sealed class FloatTensor permits Bf16Tensor, F32Tensor, Mxfp4Tensor {
+public abstract sealed class FloatTensor permits Bf16Tensor, F32Tensor, Mxfp4Tensor,
+        F16Tensor, Q8_0Tensor, GgmlMxfp4Tensor, InterleavedRowsTensor {
 
     /** Number of logical elements. */
     public abstract long size();

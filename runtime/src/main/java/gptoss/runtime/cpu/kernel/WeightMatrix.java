@@ -1,8 +1,12 @@
 package gptoss.runtime.cpu.kernel;
 
 import gptoss.model.tensor.Bf16Tensor;
+import gptoss.model.tensor.F16Tensor;
 import gptoss.model.tensor.FloatTensor;
+import gptoss.model.tensor.GgmlMxfp4Tensor;
+import gptoss.model.tensor.InterleavedRowsTensor;
 import gptoss.model.tensor.Mxfp4Tensor;
+import gptoss.model.tensor.Q8_0Tensor;
 
 /**
  * A weight matrix [rows, cols] stored row-major inside a memory-mapped tensor (from element {@code offset}),
@@ -15,7 +19,8 @@ import gptoss.model.tensor.Mxfp4Tensor;
  * Decoding is exact (BF16 and MXFP4 values are floats), accumulation is fp32; results differ from
  * {@link #dotScalar} only in summation order.
  */
-public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, GenericMatrix {
+public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, GenericMatrix,
+        F16Matrix, Q8_0Matrix, GgmlMxfp4Matrix, PairedRowsMatrix {
     protected final int rows;
     protected final int cols;
 
@@ -33,6 +38,12 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
         if (Lanes.FAST && tensor instanceof Mxfp4Tensor m && cols % Mxfp4Tensor.BLOCK == 0 && cols >= 8 * Lanes.L) {
             return new Mxfp4Matrix(m, offset, rows, cols);
         }
+        if (tensor instanceof InterleavedRowsTensor p && p.rowLength() == cols && offset % (2L * cols) == 0 && rows % 2 == 0) {
+            return new PairedRowsMatrix(of(p.even(), offset / 2, rows / 2, cols), of(p.odd(), offset / 2, rows / 2, cols));
+        }
+        if (Lanes.FAST && tensor instanceof Q8_0Tensor q && cols % Q8_0Tensor.BLOCK == 0 && offset % Q8_0Tensor.BLOCK == 0) return new Q8_0Matrix(q, offset, rows, cols);
+        if (Lanes.FAST && tensor instanceof F16Tensor h) return new F16Matrix(h, offset, rows, cols);
+        if (Lanes.FAST && tensor instanceof GgmlMxfp4Tensor m && cols % GgmlMxfp4Tensor.BLOCK == 0 && offset % GgmlMxfp4Tensor.BLOCK == 0) return new GgmlMxfp4Matrix(m, offset, rows, cols);
         return new GenericMatrix(tensor, offset, rows, cols);
     }
 

@@ -1,0 +1,63 @@
+package gptoss.runtime.cpu.kernel;
+
+/**
+ * Two matrices of equal shape [R, K] and format seen as one [2R, K] with their rows interleaved: row 2r is
+ * {@code even}'s row r, row 2r+1 is {@code odd}'s (GGUF's separate gate and up expert matrices, presented in
+ * the (gate, linear) row-pair order the expert kernel applies SwiGLU to). Each call goes to the matrix holding
+ * the row, so the rows are read where they lie with their own format's kernels.
+ */
+final class PairedRowsMatrix extends WeightMatrix {
+    private final WeightMatrix even;
+    private final WeightMatrix odd;
+
+    PairedRowsMatrix(WeightMatrix even, WeightMatrix odd) {
+        super(2 * even.rows(), even.cols());
+        if (even.getClass() != odd.getClass() || even.rows() != odd.rows() || even.cols() != odd.cols()) {
+            throw new IllegalArgumentException("paired rows need two matrices of one format and shape: " + even + ", " + odd);
+        }
+        this.even = even;
+        this.odd = odd;
+    }
+
+    @Override
+    public VectorLayout dotLayout() {
+        return even.dotLayout();
+    }
+
+    @Override
+    public VectorLayout decodeLayout() {
+        return even.decodeLayout();
+    }
+
+    @Override
+    public float dot(int row, float[] x, int xOffset) {
+        return ((row & 1) == 0 ? even : odd).dot(row >>> 1, x, xOffset);
+    }
+
+    /**
+     * Rows {@code row .. row+7} (stride 1, {@code row} even: four pairs) as four rows of each matrix, each read
+     * through its own eight-row pass when that format has one; other requests go row by row.
+     */
+    @Override
+    public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
+        for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] = dot(row + r * stride, x, xOffset);
+    }
+
+    @Override
+    public void decode(int row, int count, float[] dst, int dstOffset) {
+        for (int r = 0; r < count; r++) {
+            int at = row + r;
+            ((at & 1) == 0 ? even : odd).decode(at >>> 1, 1, dst, dstOffset + r * cols);
+        }
+    }
+
+    @Override
+    public double rowBytes() {
+        return even.rowBytes();
+    }
+
+    @Override
+    public float dotScalar(int row, float[] x, int xOffset) {
+        return ((row & 1) == 0 ? even : odd).dotScalar(row >>> 1, x, xOffset);
+    }
+}
