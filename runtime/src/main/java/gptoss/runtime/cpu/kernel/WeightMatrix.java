@@ -47,6 +47,15 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
         return new GenericMatrix(tensor, offset, rows, cols);
     }
 
+    /**
+     * Like {@link #of(FloatTensor, long, int, int)} but never the native kernels ({@link NativeKernels}): the Java
+     * Vector API ones, which run where no native library was built (for comparisons and tests).
+     */
+    public static WeightMatrix javaKernels(FloatTensor tensor, long offset, int rows, int cols) {
+        WeightMatrix m = of(tensor, offset, rows, cols);
+        return m instanceof Mxfp4Matrix x && x.isNative() ? new Mxfp4Matrix((Mxfp4Tensor) tensor, offset, rows, cols, false) : m;
+    }
+
     /** The whole of a 2-D tensor [rows, cols]. */
     public static WeightMatrix of(FloatTensor tensor, int rows, int cols) {
         return of(tensor, 0, rows, cols);
