@@ -83,15 +83,17 @@ class GemmTest {
     }
 
     @Test
-    void depthBlocksAreAlignedAndKeepThePackedBlockSmall() {
-        for (int tokens : new int[]{1, 16, 128, 512, 4096}) {
-            int tp = Gemm.paddedTokens(tokens);
-            assertTrue(tp >= tokens && tp % Lanes.L == 0);
-            int kc = Gemm.depth(tp, 2880);
+    void depthBlocksAreAlignedAndPackingChecksItsBuffer() {
+        for (int k : new int[]{50, 64, 2880, 4096}) {
+            int kc = Gemm.depth(k);
             assertEquals(0, kc % WeightMatrix.DECODE_ALIGN);
-            assertTrue((long) kc * tp <= 64 << 10 || kc == WeightMatrix.DECODE_ALIGN, tokens + " tokens: depth " + kc);
+            assertTrue(kc >= Math.min(k, 512) && kc <= Math.max(512, WeightMatrix.DECODE_ALIGN), k + ": depth " + kc);
         }
-        assertEquals(64, Gemm.depth(16, 50));
-        assertThrows(ArrayIndexOutOfBoundsException.class, () -> Gemm.pack(new float[10], 0, 10, 2, 10, new float[5]));
+        for (int tokens : new int[]{1, 16, 17, 128}) {
+            int tp = Gemm.paddedTokens(tokens);
+            assertTrue(tp >= tokens && tp < tokens + Lanes.L && tp % Lanes.L == 0);
+        }
+        assertEquals(64, Gemm.depth(50));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.pack(new float[20], 0, 10, 2, 10, new float[5]));
     }
 }
