@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * This machine's fp32 FMA peak as the JVM reaches it: each thread runs 16 independent chains of vector FMAs on
  * registers (enough to cover the FMA latency on two ports), no memory traffic. Run it in the same JMH invocation
  * as {@link MatMulBenchmark} so each GEMM figure can be given as a fraction of the peak measured in the same
- * minutes ({@code :flops} rows, a multiply-add counting 2).
+ * minutes ({@code :flops} rows, a multiply-add counting 2; the {@link CpuRate} printed at the end of each trial
+ * is the per-thread rate while running, the one to compare on a busy machine).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -41,12 +42,14 @@ public class FmaPeakBenchmark {
     public int threads;
 
     private WorkerPool pool;
+    private CpuRate rate;
     private final float[] sink = new float[64];
     private WorkerPool.Task task;
 
     @Setup(Level.Trial)
     public void setUp() {
         pool = new WorkerPool(threads);
+        rate = new CpuRate(pool);
         task = (thread, from, to) -> {
             for (int i = from; i < to; i++) sink[thread] += chains(STEPS, sink[thread] + i);
         };
@@ -54,6 +57,7 @@ public class FmaPeakBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        rate.print("fma");
         pool.close();
     }
 
@@ -76,8 +80,11 @@ public class FmaPeakBenchmark {
 
     @Benchmark
     public float[] fma(Traffic traffic) {
+        rate.begin();
         pool.run(threads, 1, task);
-        traffic.flops += (long) threads * STEPS * CHAINS * 2 * F.length();
+        long flops = (long) threads * STEPS * CHAINS * 2 * F.length();
+        rate.end(flops);
+        traffic.flops += flops;
         return sink;
     }
 }

@@ -51,6 +51,7 @@ public class MatMulBenchmark {
     private static final int ROWS = 5760, COLS = 2880;
     private Arena arena;
     private WorkerPool pool;
+    private CpuRate rate;
     private WeightMatrix matrix;
     private float[] x, input, out;
     private float[][] weights, sums, values;
@@ -70,6 +71,7 @@ public class MatMulBenchmark {
         for (int t = 0; t < tokens; t++) matrix.decodeLayout().arrange(x, t * COLS, COLS, input, t * COLS);
         out = new float[tokens * ROWS];
         pool = new WorkerPool(threads);
+        rate = new CpuRate(pool);
         weights = new float[threads][4 * COLS];
         sums = new float[threads][16];
         values = new float[threads][4];
@@ -114,12 +116,14 @@ public class MatMulBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        rate.print("matmul " + format + " " + kernel + " " + tokens + " tokens");
         pool.close();
         arena.close();
     }
 
     @Benchmark
     public float[] matmul(Traffic traffic) {
+        rate.begin();
         if (kernel.equals("gemm")) {
             Gemm.pack(input, 0, COLS, tokens, COLS, packed);  // once per product, as the backend does
             int units = (ROWS + Gemm.UNIT_ROWS - 1) / Gemm.UNIT_ROWS;
@@ -127,6 +131,7 @@ public class MatMulBenchmark {
         } else {
             pool.run(ROWS / 4, Math.max(1, ROWS / 4 / (threads * 8)), task);
         }
+        rate.end(2L * ROWS * COLS * tokens);
         traffic.bytes += matrix.bytes();
         traffic.flops += 2L * ROWS * COLS * tokens;
         return out;

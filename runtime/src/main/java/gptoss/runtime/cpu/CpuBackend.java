@@ -46,9 +46,10 @@ public final class CpuBackend implements Backend {
     private static final long MIN_CHUNK_BYTES = 64 << 10, MAX_CHUNK_BYTES = 1 << 20;
     /**
      * Batches of at least this many rows go through {@link Gemm} (which pads the batch to whole vectors); smaller
-     * ones through {@link MatMul}'s dot-product tiles.
+     * ones through {@link MatMul}'s dot-product tiles. {@code -Dgptoss.gemm.minRows=N} changes it (a very large N
+     * runs every batch through the dot-product tiles, to compare).
      */
-    static final int GEMM_MIN_ROWS = 4;
+    static final int GEMM_MIN_ROWS = Math.max(2, Integer.getInteger("gptoss.gemm.minRows", 4));
 
     private final ModelConfig c;
     private final WorkerPool pool;
