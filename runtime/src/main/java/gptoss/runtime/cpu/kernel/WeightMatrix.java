@@ -129,6 +129,17 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
     /** Rows {@code [row, row + count)} as fp32, row i at {@code dst[dstOffset + i·cols]}, in {@link #decodeLayout()}. */
     public abstract void decode(int row, int count, float[] dst, int dstOffset);
 
+    /** Alignment of the column ranges {@link #decode(int, int, int, int, float[], int, int)} takes (one MXFP4 block). */
+    public static final int DECODE_ALIGN = 32;
+
+    /**
+     * Columns {@code [col, col + n)} of rows {@code [row, row + count)} as fp32 in {@link #decodeLayout()} (the
+     * layout's permutation stays within aligned groups of 32), row i at {@code dst[dstOffset + i·dstStride]}: one
+     * panel of a {@link Gemm} depth block. {@code col} is a multiple of {@link #DECODE_ALIGN}, and so is
+     * {@code col + n} unless it is {@link #cols()}.
+     */
+    public abstract void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride);
+
     /** Bytes of storage one row occupies (MXFP4: codes and scales). */
     public abstract double rowBytes();
 
