@@ -1,0 +1,187 @@
+package gptoss.sampling.constraint;
+
+import gptoss.model.tokenizer.HarmonyTokenizer;
+
+import java.util.Arrays;
+
+/**
+ * The byte strings of a vocabulary's ordinary tokens and the tables constrained decoding walks: a trie over all
+ * token byte strings (preorder arrays, so a rejected prefix skips its whole subtree), a second trie over the tokens
+ * that are not "plain string content", and bitsets of the plain tokens by character count. Built once per
+ * tokenizer (about a second for o200k), immutable and thread-safe.
+ */
+public final class TokenVocabulary {
+    private final byte[][] bytes;       // bytes[id] for ordinary ids; null for special ids
+    private final int vocabSize;
+    private final int maxTokenBytes;
+    final Trie all;
+    final Trie nonPlain;
+    /** plainUpTo[k]: plain tokens of at most k characters (k capped at maxPlainChars). */
+    final long[][] plainUpTo;
+    final int maxPlainChars;
+    final int[] singleByteToken = new int[256];
+
+    private static volatile TokenVocabulary o200k;
+
+    /** The o200k_harmony vocabulary (built on first use, then shared). */
+    public static TokenVocabulary o200k() {
+        TokenVocabulary v = o200k;
+        if (v == null) {
+            synchronized (TokenVocabulary.class) {
+                v = o200k;
+                if (v == null) o200k = v = of(HarmonyTokenizer.instance());
+            }
+        }
+        return v;
+    }
+
+    public static TokenVocabulary of(HarmonyTokenizer tokenizer) {
+        byte[][] table = new byte[tokenizer.vocabSize()][];
+        for (int id = 0; id < HarmonyTokenizer.ORDINARY_TOKENS; id++) table[id] = tokenizer.tokenBytes(id);
+        return new TokenVocabulary(table);
+    }
+
+    /** A vocabulary from explicit byte strings; a null entry is a special (control) token. */
+    public TokenVocabulary(byte[][] tokenBytes) {
+        this.bytes = tokenBytes.clone();
+        this.vocabSize = tokenBytes.length;
+        Arrays.fill(singleByteToken, -1);
+        int longest = 0;
+        boolean[] plain = new boolean[vocabSize];
+        int[] chars = new int[vocabSize];
+        int maxChars = 0;
+        for (int id = 0; id < vocabSize; id++) {
+            byte[] b = bytes[id];
+            if (b == null) continue;
+            if (b.length == 0) throw new IllegalArgumentException("token " + id + " has no bytes");
+            longest = Math.max(longest, b.length);
+            if (b.length == 1 && singleByteToken[b[0] & 0xFF] < 0) singleByteToken[b[0] & 0xFF] = id;
+            chars[id] = plainChars(b);
+            if (chars[id] > 0) {
+                plain[id] = true;
+                maxChars = Math.max(maxChars, chars[id]);
+            }
+        }
+        this.maxTokenBytes = longest;
+        this.maxPlainChars = maxChars;
+        this.all = Trie.build(bytes, id -> true);
+        this.nonPlain = Trie.build(bytes, id -> !plain[id]);
+        int words = (vocabSize + 63) >>> 6;
+        plainUpTo = new long[maxChars + 1][words];
+        for (int id = 0; id < vocabSize; id++) {
+            if (!plain[id]) continue;
+            for (int k = chars[id]; k <= maxChars; k++) plainUpTo[k][id >>> 6] |= 1L << id;
+        }
+    }
+
+    /**
+     * The characters of a token that is whole, plain JSON string content (printable, no quote or backslash, complete
+     * UTF-8 characters only), else 0.
+     */
+    static int plainChars(byte[] b) {
+        int chars = 0;
+        int i = 0;
+        while (i < b.length) {
+            int c = b[i] & 0xFF;
+            int need;
+            if (c < 0x20 || c == '"' || c == '\\') return 0;
+            if (c < 0x80) need = 0;
+            else if (c >= 0xC2 && c <= 0xDF) need = 1;
+            else if (c >= 0xE0 && c <= 0xEF) need = 2;
+            else if (c >= 0xF0 && c <= 0xF4) need = 3;
+            else return 0;
+            if (need > 0 && i + need >= b.length) return 0; // an incomplete character
+            for (int k = 1; k <= need; k++) {
+                int d = b[i + k] & 0xFF;
+                int lo = 0x80, hi = 0xBF;
+                if (k == 1) {
+                    if (c == 0xE0) lo = 0xA0;
+                    if (c == 0xED) hi = 0x9F;
+                    if (c == 0xF0) lo = 0x90;
+                    if (c == 0xF4) hi = 0x8F;
+                }
+                if (d < lo || d > hi) return 0;
+            }
+            i += need + 1;
+            chars++;
+        }
+        return chars;
+    }
+
+    public int size() {
+        return vocabSize;
+    }
+
+    public boolean isSpecial(int id) {
+        return id >= 0 && id < vocabSize && bytes[id] == null;
+    }
+
+    /** The token's bytes (do not modify); null for a special token. */
+    public byte[] bytes(int id) {
+        return bytes[id];
+    }
+
+    public int maxTokenBytes() {
+        return maxTokenBytes;
+    }
+
+    /** A trie over token byte strings in preorder: node 0 is the root (depth 0). */
+    static final class Trie {
+        final byte[] label;
+        final int[] depth;
+        final int[] token;       // the token whose bytes end here, or -1
+        final int[] subtreeEnd;  // one past the last node of the subtree
+        final int size;
+
+        private Trie(byte[] label, int[] depth, int[] token, int[] subtreeEnd, int size) {
+            this.label = label;
+            this.depth = depth;
+            this.token = token;
+            this.subtreeEnd = subtreeEnd;
+            this.size = size;
+        }
+
+        static Trie build(byte[][] bytes, java.util.function.IntPredicate include) {
+            int n = 0;
+            long total = 1;
+            int longest = 0;
+            for (int id = 0; id < bytes.length; id++) {
+                if (bytes[id] != null && include.test(id)) {
+                    n++;
+                    total += bytes[id].length;
+                    longest = Math.max(longest, bytes[id].length);
+                }
+            }
+            Integer[] order = new Integer[n];
+            n = 0;
+            for (int id = 0; id < bytes.length; id++) if (bytes[id] != null && include.test(id)) order[n++] = id;
+            Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(bytes[a], bytes[b]));
+            int cap = (int) Math.min(total, Integer.MAX_VALUE - 8);
+            byte[] label = new byte[cap];
+            int[] depth = new int[cap];
+            int[] token = new int[cap];
+            int[] end = new int[cap];
+            Arrays.fill(token, -1);
+            int size = 1; // root
+            int[] path = new int[longest + 1]; // path[d] = node at depth d on the current branch
+            byte[] prev = new byte[0];
+            for (int id : order) {
+                byte[] b = bytes[id];
+                int common = 0;
+                while (common < prev.length && common < b.length && prev[common] == b[common]) common++;
+                // close the nodes of prev deeper than common
+                for (int d = prev.length; d > common; d--) end[path[d]] = size;
+                for (int d = common + 1; d <= b.length; d++) {
+                    label[size] = b[d - 1];
+                    depth[size] = d;
+                    path[d] = size++;
+                }
+                token[path[b.length]] = id;
+                prev = b;
+            }
+            for (int d = prev.length; d >= 1; d--) end[path[d]] = size;
+            end[0] = size;
+            return new Trie(Arrays.copyOf(label, size), Arrays.copyOf(depth, size), Arrays.copyOf(token, size), Arrays.copyOf(end, size), size);
+        }
+    }
+}
