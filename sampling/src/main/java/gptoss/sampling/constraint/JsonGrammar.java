@@ -958,7 +958,19 @@ public final class JsonGrammar {
         if (s[f] == ROOT) return 0;
         Node n = nodes[s[f]];
         if (n.kind != STRING || s[f + 1] != 1 || s[f + 3] != 0 || s[f + 4] != 0) return 0;
-        return Math.max(0, n.maxLength - s[f + 2]);
+        return n.maxLength == Integer.MAX_VALUE ? Integer.MAX_VALUE : Math.max(0, n.maxLength - s[f + 2]);
+    }
+
+    int stringCount(int[] s) {
+        return s[HEADER + FRAME * (s[0] - 1) + 2];
+    }
+
+    void setStringCount(int[] s, int count) {
+        s[HEADER + FRAME * (s[0] - 1) + 2] = count;
+    }
+
+    int stringMinLength(int[] s) {
+        return nodes[s[HEADER + FRAME * (s[0] - 1)]].minLength;
     }
 
     /** Whether the value is closed and nothing may follow it. */

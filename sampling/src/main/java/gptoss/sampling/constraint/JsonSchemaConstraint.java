@@ -125,13 +125,44 @@ public final class JsonSchemaConstraint implements TokenConstraint {
         int limit = remaining == Integer.MAX_VALUE ? Integer.MAX_VALUE : remaining - 1;
         boolean check = budget && limit != Integer.MAX_VALUE;
         int here = grammar.minClose(state);
-        int plainChars = grammar.plainStringRoom(state);
-        if (plainChars > 0 && (!check || here <= limit)) {
-            long[] plain = vocab.plainUpTo[Math.min(plainChars, vocab.maxPlainChars)];
-            for (int i = 0; i < bits.length; i++) bits[i] |= plain[i];
-            walk(vocab.nonPlain, check, limit);
+        int room = grammar.plainStringRoom(state);
+        if (room > 0 && (!check || here + 3 <= limit)) {
+            // inside a string: content tokens from a bitset, only the closing suffixes walked
+            long[] content = vocab.contentUpTo[Math.min(room, vocab.maxPlainChars)];
+            for (int i = 0; i < bits.length; i++) bits[i] |= content[i];
+            walkClosers(room, check, limit);
         } else {
             walk(vocab.all, check, limit);
+        }
+    }
+
+    private void walkClosers(int room, boolean check, int limit) {
+        JsonGrammar g = grammar;
+        int[] start = snap[0];
+        System.arraycopy(state, 0, start, 0, g.stateLength(state));
+        int count = grammar.stringCount(start);
+        int minLength = grammar.stringMinLength(start);
+        grammar.setStringCount(start, Math.max(count, minLength)); // per-token check below
+        TokenVocabulary.Trie t = vocab.closers;
+        byte[] label = t.label;
+        int[] depth = t.depth, group = t.token, end = t.subtreeEnd;
+        int i = 1;
+        while (i < t.size) {
+            int[] parent = snap[depth[i] - 1], cur = snap[depth[i]];
+            System.arraycopy(parent, 0, cur, 0, JsonGrammar.HEADER + JsonGrammar.FRAME * parent[0]);
+            if (!g.step(cur, label[i] & 0xFF)) {
+                i = end[i];
+                continue;
+            }
+            int gi = group[i];
+            if (gi >= 0 && (!check || g.minClose(cur) <= limit)) {
+                int[] toks = vocab.closerTokens[gi], pre = vocab.closerPrefixChars[gi];
+                for (int k = 0; k < toks.length; k++) {
+                    int c = pre[k];
+                    if (c <= room && count + c >= minLength) bits[toks[k] >>> 6] |= 1L << toks[k];
+                }
+            }
+            i++;
         }
     }
 

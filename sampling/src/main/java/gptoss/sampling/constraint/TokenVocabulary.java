@@ -15,10 +15,14 @@ public final class TokenVocabulary {
     private final int vocabSize;
     private final int maxTokenBytes;
     final Trie all;
-    final Trie nonPlain;
-    /** plainUpTo[k]: plain tokens of at most k characters (k capped at maxPlainChars). */
-    final long[][] plainUpTo;
+    /** contentUpTo[k]: tokens that continue a string without closing it, of at most k characters (k ≤ maxPlainChars). */
+    final long[][] contentUpTo;
     final int maxPlainChars;
+    /** Trie over the distinct "closing suffixes" (from a token's first unescaped quote on); token[] = group index. */
+    final Trie closers;
+    /** Per closing-suffix group: its tokens and the characters each puts in the string before the quote. */
+    final int[][] closerTokens;
+    final int[][] closerPrefixChars;
     final int[] singleByteToken = new int[256];
 
     private static volatile TokenVocabulary o200k;
@@ -47,65 +51,94 @@ public final class TokenVocabulary {
         this.vocabSize = tokenBytes.length;
         Arrays.fill(singleByteToken, -1);
         int longest = 0;
-        boolean[] plain = new boolean[vocabSize];
+        boolean[] content = new boolean[vocabSize];
         int[] chars = new int[vocabSize];
         int maxChars = 0;
+        java.util.Map<String, java.util.List<int[]>> groups = new java.util.TreeMap<>();
         for (int id = 0; id < vocabSize; id++) {
             byte[] b = bytes[id];
             if (b == null) continue;
             if (b.length == 0) throw new IllegalArgumentException("token " + id + " has no bytes");
             longest = Math.max(longest, b.length);
             if (b.length == 1 && singleByteToken[b[0] & 0xFF] < 0) singleByteToken[b[0] & 0xFF] = id;
-            chars[id] = plainChars(b);
-            if (chars[id] > 0) {
-                plain[id] = true;
-                maxChars = Math.max(maxChars, chars[id]);
+            long scan = scanString(b);
+            if (scan == REJECTED) continue;
+            int n = (int) scan;
+            int quote = (int) (scan >> 32);
+            if (quote < 0) {
+                content[id] = true;
+                chars[id] = n;
+                maxChars = Math.max(maxChars, n);
+            } else {
+                String suffix = new String(b, quote, b.length - quote, java.nio.charset.StandardCharsets.ISO_8859_1);
+                groups.computeIfAbsent(suffix, k -> new java.util.ArrayList<>()).add(new int[]{id, n});
             }
         }
         this.maxTokenBytes = longest;
         this.maxPlainChars = maxChars;
         this.all = Trie.build(bytes, id -> true);
-        this.nonPlain = Trie.build(bytes, id -> !plain[id]);
         int words = (vocabSize + 63) >>> 6;
-        plainUpTo = new long[maxChars + 1][words];
+        contentUpTo = new long[maxChars + 1][words];
         for (int id = 0; id < vocabSize; id++) {
-            if (!plain[id]) continue;
-            for (int k = chars[id]; k <= maxChars; k++) plainUpTo[k][id >>> 6] |= 1L << id;
+            if (!content[id]) continue;
+            for (int k = chars[id]; k <= maxChars; k++) contentUpTo[k][id >>> 6] |= 1L << id;
         }
+        byte[][] suffixes = new byte[groups.size()][];
+        closerTokens = new int[groups.size()][];
+        closerPrefixChars = new int[groups.size()][];
+        int g = 0;
+        for (var e : groups.entrySet()) {
+            suffixes[g] = e.getKey().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            closerTokens[g] = e.getValue().stream().mapToInt(x -> x[0]).toArray();
+            closerPrefixChars[g] = e.getValue().stream().mapToInt(x -> x[1]).toArray();
+            g++;
+        }
+        this.closers = Trie.build(suffixes, id -> true);
     }
 
+    static final long REJECTED = Long.MIN_VALUE;
+
     /**
-     * The characters of a token that is whole, plain JSON string content (printable, no quote or backslash, complete
-     * UTF-8 characters only), else 0.
+     * Reads a token as JSON string content from a clean position (no escape or UTF-8 character open): REJECTED if
+     * a byte is invalid before any closing quote; else (quoteIndex or -1) << 32 | characters before the quote.
+     * A token may end inside an escape or a UTF-8 character.
      */
-    static int plainChars(byte[] b) {
+    static long scanString(byte[] b) {
         int chars = 0;
-        int i = 0;
-        while (i < b.length) {
+        int pending = 0, lo = 0x80, hi = 0xBF;
+        boolean escape = false;
+        for (int i = 0; i < b.length; i++) {
             int c = b[i] & 0xFF;
-            int need;
-            if (c < 0x20 || c == '"' || c == '\\') return 0;
-            if (c < 0x80) need = 0;
-            else if (c >= 0xC2 && c <= 0xDF) need = 1;
-            else if (c >= 0xE0 && c <= 0xEF) need = 2;
-            else if (c >= 0xF0 && c <= 0xF4) need = 3;
-            else return 0;
-            if (need > 0 && i + need >= b.length) return 0; // an incomplete character
-            for (int k = 1; k <= need; k++) {
-                int d = b[i + k] & 0xFF;
-                int lo = 0x80, hi = 0xBF;
-                if (k == 1) {
+            if (escape) {
+                if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' && c != 't') return REJECTED;
+                escape = false;
+                continue;
+            }
+            if (pending > 0) {
+                if (c < lo || c > hi) return REJECTED;
+                lo = 0x80;
+                hi = 0xBF;
+                pending--;
+                continue;
+            }
+            if (c == '"') return ((long) i << 32) | chars;
+            if (c < 0x20) return REJECTED;
+            chars++;
+            if (c == '\\') escape = true;
+            else if (c >= 0x80) {
+                if (c >= 0xC2 && c <= 0xDF) pending = 1;
+                else if (c >= 0xE0 && c <= 0xEF) {
+                    pending = 2;
                     if (c == 0xE0) lo = 0xA0;
                     if (c == 0xED) hi = 0x9F;
+                } else if (c >= 0xF0 && c <= 0xF4) {
+                    pending = 3;
                     if (c == 0xF0) lo = 0x90;
                     if (c == 0xF4) hi = 0x8F;
-                }
-                if (d < lo || d > hi) return 0;
+                } else return REJECTED;
             }
-            i += need + 1;
-            chars++;
         }
-        return chars;
+        return (-1L << 32) | chars;
     }
 
     public int size() {

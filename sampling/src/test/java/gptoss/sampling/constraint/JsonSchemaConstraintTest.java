@@ -37,15 +37,28 @@ class JsonSchemaConstraintTest {
         return JSON.readTree(json);
     }
 
+    private static float[] pool;
+
+    /** Gaussian logits (σ = 3) to copy from at a random offset each step: a cheap stand-in for a random model. */
+    static synchronized float[] pool() {
+        if (pool == null) {
+            Random r = new Random(1);
+            pool = new float[3 * TokenVocabulary.o200k().size()];
+            for (int i = 0; i < pool.length; i++) pool[i] = (float) (r.nextGaussian() * 3);
+        }
+        return pool;
+    }
+
     /** Generates with random logits (a stand-in for a random model) under the constraint; returns the text. */
     static String generate(JsonSchemaConstraint c, long seed, int budget) {
         TokenVocabulary v = TokenVocabulary.o200k();
         LogitSampler sampler = SamplingParams.defaults().withSeed(seed).newSampler(v.size(), c);
         Random logitsRandom = new Random(seed * 31 + 7);
         float[] logits = new float[v.size()];
+        float[] pool = pool();
         List<Integer> tokens = new ArrayList<>();
         for (int step = 0; step < budget && !c.isTerminated(); step++) {
-            for (int i = 0; i < logits.length; i++) logits[i] = (float) (logitsRandom.nextGaussian() * 3);
+            System.arraycopy(pool, logitsRandom.nextInt(pool.length - logits.length), logits, 0, logits.length);
             c.setRemainingTokens(budget - step);
             int t = sampler.sample(logits, 0, logits.length);
             sampler.accept(t);
