@@ -1,6 +1,8 @@
 package gptoss.sampling;
 
 import gptoss.sampling.constraint.TokenConstraint;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -135,39 +137,105 @@ public final class LogitSampler implements Sampler {
     }
 
     private int draw(float[] logits, int offset, int vocab) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);
-        if (max == Float.NEGATIVE_INFINITY) throw new IllegalStateException("every token is masked: nothing can be sampled");
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        int upper = F.loopBound(vocab);
+        for (; i < upper; i += F.length()) mv = mv.max(FloatVector.fromArray(F, logits, offset + i));
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < vocab; i++) max = Math.max(max, logits[offset + i]);
         if (Float.isNaN(max)) throw new IllegalStateException("the logits contain NaN");
-        int n = 0;
+        if (max == Float.NEGATIVE_INFINITY) throw new IllegalStateException("every token is masked: nothing can be sampled");
+        if (max == Float.POSITIVE_INFINITY) throw new IllegalStateException("the logits contain +infinity");
+        // unnormalised probabilities exp((l - max) / T); masked tokens get exactly 0
         float inv = invTemperature;
-        for (int i = 0; i < vocab; i++) {
-            float l = logits[offset + i];
-            if (l == Float.NEGATIVE_INFINITY) continue;
-            probs[i] = (float) Math.exp((l - max) * inv);
-            cand[n++] = i;
+        for (i = 0; i < upper; i += F.length()) {
+            FloatVector.fromArray(F, logits, offset + i).sub(max).mul(inv).lanewise(VectorOperators.EXP).intoArray(probs, i);
         }
+        for (; i < vocab; i++) probs[i] = (float) Math.exp((logits[offset + i] - max) * inv);
+        // a histogram of the probabilities by their top float bits (monotone in the value): count and mass per bucket
+        java.util.Arrays.fill(bucketCount, 0);
+        java.util.Arrays.fill(bucketMass, 0);
+        for (i = 0; i < vocab; i++) {
+            float p = probs[i];
+            int b = Float.floatToRawIntBits(p) >>> SHIFT;
+            bucketCount[b]++;
+            bucketMass[b] += p;
+        }
+        double total = 0;
+        int nonZero = 0;
+        for (int b = 1; b < BUCKETS; b++) {
+            total += bucketMass[b];
+            nonZero += bucketCount[b];
+        }
+        int n;
         int k = params.topK();
-        if (k > 0 && k < n) {
-            selectTop(0, n, k);
+        double topP = params.topP();
+        if (k > 0 && k < nonZero) {
+            // the bucket holding the k-th most likely token; everything above it is in
+            int b = BUCKETS - 1, above = 0;
+            while (above + bucketCount[b] < k) above += bucketCount[b--];
+            int m = collect(vocab, b);
+            selectTop(above, m, k - above);
             n = k;
+            if (topP < 1) {
+                double kMass = 0;
+                for (int j = 0; j < n; j++) kMass += probs[cand[j]];
+                sortPrefixFree(n);
+                n = nucleus(0, n, 0, topP * kMass);
+            }
+        } else if (topP < 1) {
+            double target = topP * total;
+            int b = BUCKETS - 1;
+            double kept = 0;
+            while (b > 1 && kept + bucketMass[b] < target) kept += bucketMass[b--];
+            int above = 0;
+            for (int c = b + 1; c < BUCKETS; c++) above += bucketCount[c];
+            int m = collect(vocab, b);
+            n = nucleus(above, m, kept, target);
+        } else {
+            n = collect(vocab, 1);
         }
-        if (params.topP() < 1) n = nucleus(n, params.topP());
         if (params.minP() > 0) {
             // p_max = exp(0) = 1 after subtracting the maximum, which survives every filter above
             float threshold = (float) params.minP();
             int m = 0;
-            for (int i = 0; i < n; i++) if (probs[cand[i]] >= threshold) cand[m++] = cand[i];
+            for (int j = 0; j < n; j++) if (probs[cand[j]] >= threshold) cand[m++] = cand[j];
             n = m;
         }
         double sum = 0;
-        for (int i = 0; i < n; i++) sum += probs[cand[i]];
+        for (int j = 0; j < n; j++) sum += probs[cand[j]];
         double r = random.nextDouble() * sum;
-        for (int i = 0; i < n; i++) {
-            r -= probs[cand[i]];
-            if (r < 0) return cand[i];
+        for (int j = 0; j < n; j++) {
+            r -= probs[cand[j]];
+            if (r < 0) return cand[j];
         }
         return cand[n - 1];
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int SHIFT = 20;                 // 1 sign + 8 exponent + 3 mantissa bits
+    private static final int BUCKETS = (0x3F800000 >>> SHIFT) + 1; // probabilities are in [0, 1]
+    private final int[] bucketCount = new int[BUCKETS];
+    private final double[] bucketMass = new double[BUCKETS];
+
+    /**
+     * Puts the ids of buckets above {@code b} first in cand, then those of bucket {@code b} (bucket 0, p below
+     * 2^-126 or 0, never); returns the count.
+     */
+    private int collect(int vocab, int b) {
+        int lowBits = Math.max(b, 1) << SHIFT, highBits = (b + 1) << SHIFT;
+        int n = 0;
+        for (int i = 0; i < vocab; i++) if (Float.floatToRawIntBits(probs[i]) >= highBits) cand[n++] = i;
+        for (int i = 0; i < vocab; i++) {
+            int bits = Float.floatToRawIntBits(probs[i]);
+            if (bits >= lowBits && bits < highBits) cand[n++] = i;
+        }
+        return n;
+    }
+
+    /** Top-k survivors in cand[0..n) ordered best first (n is small: k). */
+    private void sortPrefixFree(int n) {
+        sortRange(0, n);
     }
 
     /** Higher probability first; equal probabilities by lower id (a deterministic total order). */
@@ -208,15 +276,12 @@ public final class LogitSampler implements Sampler {
     }
 
     /**
-     * Shrinks cand[0..n) to the smallest most-likely prefix whose mass reaches {@code topP} of the total, by
-     * repeated partitioning: only the part that straddles the threshold is ever split further.
+     * With cand[0..lo) already in (mass {@code kept}), extends the prefix through the most likely of cand[lo..hi)
+     * until the mass reaches {@code target}; returns its end. Repeated partitioning: only the part that straddles
+     * the threshold is ever split further, nothing is fully sorted.
      */
-    private int nucleus(int n, double topP) {
-        double total = 0;
-        for (int i = 0; i < n; i++) total += probs[cand[i]];
-        double target = topP * total;
-        int lo = 0, hi = n;      // cand[0..lo) are in; the boundary lies in cand[lo..hi)
-        double kept = 0;
+    private int nucleus(int lo, int hi, double kept, double target) {
+        if (kept >= target) return Math.max(lo, 1);
         while (hi - lo > 32) {
             int pivot = medianOfThree(cand[lo], cand[(lo + hi) >>> 1], cand[hi - 1]);
             float pp = probs[pivot];

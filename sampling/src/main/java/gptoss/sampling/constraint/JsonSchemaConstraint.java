@@ -62,6 +62,13 @@ public final class JsonSchemaConstraint implements TokenConstraint {
         return new JsonSchemaConstraint(grammar, vocab, endTokens);
     }
 
+    /** Back to the start (before the value), for reuse by another sequence. */
+    public void reset() {
+        state = grammar.initialState();
+        ended = false;
+        remaining = Integer.MAX_VALUE;
+    }
+
     @Override
     public void setRemainingTokens(int remaining) {
         this.remaining = Math.max(1, remaining);
