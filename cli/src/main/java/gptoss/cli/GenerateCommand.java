@@ -74,12 +74,16 @@ final class GenerateCommand implements Callable<Integer> {
                 System.out.println(line);
             } else {
                 HarmonyTokenizer tokenizer = HarmonyTokenizer.instance();
+                int[] textTokens = r.tokens();
+                if (grammar != null && textTokens.length > 0 && tokenizer.isSpecial(textTokens[textTokens.length - 1])) {
+                    textTokens = java.util.Arrays.copyOf(textTokens, textTokens.length - 1); // the JSON's end token
+                }
                 String text;
                 if (r.stopStringByteOffset() >= 0) { // the text ends before the stop string (OpenAI's stop)
-                    byte[] bytes = tokenizer.decodeBytes(r.tokens());
+                    byte[] bytes = tokenizer.decodeBytes(textTokens);
                     text = new String(bytes, 0, (int) r.stopStringByteOffset(), java.nio.charset.StandardCharsets.UTF_8);
                 } else {
-                    text = tokenizer.decode(r.tokens());
+                    text = tokenizer.decode(textTokens);
                 }
                 if (printText) {
                     System.out.print(text);

@@ -1,6 +1,7 @@
 package gptoss.sampling.constraint;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import gptoss.model.tokenizer.SpecialTokens;
 
 import java.util.Arrays;
 
@@ -28,13 +29,20 @@ public final class JsonSchemaConstraint implements TokenConstraint {
     private int remaining = Integer.MAX_VALUE;
     private boolean ended;
 
+    /**
+     * End tokens when none are given: a value that could go on (a top-level number such as {@code 12}) ends with
+     * one of them; a closed value ({@code {...}}) ends by itself.
+     */
+    static final int[] DEFAULT_END_TOKENS = {SpecialTokens.RETURN, SpecialTokens.END, SpecialTokens.CALL, SpecialTokens.END_OF_TEXT};
+
     private JsonSchemaConstraint(JsonGrammar grammar, TokenVocabulary vocab, int[] endTokens) {
         this.grammar = grammar;
         this.vocab = vocab;
-        this.endTokens = endTokens.clone();
         for (int t : endTokens) {
             if (!vocab.isSpecial(t)) throw new IllegalArgumentException("end token " + t + " is not a special token of the vocabulary");
         }
+        this.endTokens = endTokens.length > 0 ? endTokens.clone()
+                : java.util.Arrays.stream(DEFAULT_END_TOKENS).filter(vocab::isSpecial).toArray();
         state = grammar.initialState();
         scratch = grammar.initialState();
         snap = new int[vocab.maxTokenBytes() + 1][state.length];
@@ -44,7 +52,7 @@ public final class JsonSchemaConstraint implements TokenConstraint {
         }
     }
 
-    /** A constraint for {@code schema}; generation ends when the value is closed. */
+    /** A constraint for {@code schema}; generation ends when the value is closed (or by an end token, see {@link #DEFAULT_END_TOKENS}). */
     public static JsonSchemaConstraint compile(JsonNode schema, TokenVocabulary vocab) {
         return new JsonSchemaConstraint(JsonGrammar.compile(schema), vocab, new int[0]);
     }
@@ -55,8 +63,8 @@ public final class JsonSchemaConstraint implements TokenConstraint {
     }
 
     /**
-     * A constraint from a compiled (shared) grammar. With {@code endTokens} (e.g. Harmony's {@code <|call|>}), the
-     * closed value must be followed by one of them, allowed only then; without, the value's last byte ends it.
+     * A constraint from a compiled (shared) grammar. {@code endTokens} (e.g. Harmony's {@code <|call|>}; by default
+     * {@link #DEFAULT_END_TOKENS}) are allowed exactly when the value is complete, and end it.
      */
     public static JsonSchemaConstraint of(JsonGrammar grammar, TokenVocabulary vocab, int... endTokens) {
         return new JsonSchemaConstraint(grammar, vocab, endTokens);
@@ -81,7 +89,7 @@ public final class JsonSchemaConstraint implements TokenConstraint {
 
     @Override
     public boolean isTerminated() {
-        return endTokens.length == 0 ? grammar.isTerminated(state) : ended;
+        return ended || grammar.isTerminated(state);
     }
 
     /** Fewest bytes that would complete the value now. */
