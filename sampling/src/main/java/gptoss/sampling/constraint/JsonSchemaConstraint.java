@@ -141,10 +141,22 @@ public final class JsonSchemaConstraint implements TokenConstraint {
         boolean check = budget && limit != Integer.MAX_VALUE;
         int here = grammar.minClose(state);
         int room = grammar.plainStringRoom(state);
-        if (room > 0 && (!check || here + 3 <= limit)) {
-            // inside a string: content tokens from a bitset, only the closing suffixes walked
-            long[] content = vocab.contentUpTo[Math.min(room, vocab.maxPlainChars)];
-            for (int i = 0; i < bits.length; i++) bits[i] |= content[i];
+        boolean minLengthMet = room > 0 && grammar.stringCount(state) >= grammar.stringMinLength(state);
+        if (room > 0 && (!check || here <= limit || minLengthMet)) {
+            // inside a string: content tokens from bitsets, only the closing suffixes walked
+            int k = Math.min(room, vocab.maxPlainChars);
+            if (!check || here + 3 <= limit) {
+                long[] content = vocab.contentUpTo[k];
+                for (int i = 0; i < bits.length; i++) bits[i] |= content[i];
+            } else if (here <= limit) {
+                // near the end of the budget: a token that leaves a character open owes its missing bytes
+                long[] clean = vocab.cleanUpTo[k];
+                for (int i = 0; i < bits.length; i++) bits[i] |= clean[i];
+                int[] open = vocab.openTailTokens, chars = vocab.openTailChars, owed = vocab.openTailBytes;
+                for (int i = 0; i < open.length; i++) {
+                    if (chars[i] <= room && here + owed[i] <= limit) bits[open[i] >>> 6] |= 1L << open[i];
+                }
+            } // else no room for more content: only tokens that close the string can still fit
             walkClosers(room, check, limit);
         } else {
             walk(vocab.all, check, limit);

@@ -17,6 +17,10 @@ public final class TokenVocabulary {
     final Trie all;
     /** contentUpTo[k]: tokens that continue a string without closing it, of at most k characters (k ≤ maxPlainChars). */
     final long[][] contentUpTo;
+    /** cleanUpTo[k]: those of them that end between characters (no escape or UTF-8 character left open). */
+    final long[][] cleanUpTo;
+    /** The content tokens that leave an escape or a UTF-8 character open, its characters, and the bytes it still owes. */
+    final int[] openTailTokens, openTailChars, openTailBytes;
     final int maxPlainChars;
     /** Trie over the distinct "closing suffixes" (from a token's first unescaped quote on); token[] = group index. */
     final Trie closers;
@@ -53,6 +57,7 @@ public final class TokenVocabulary {
         int longest = 0;
         boolean[] content = new boolean[vocabSize];
         int[] chars = new int[vocabSize];
+        int[] tails = new int[vocabSize];
         int maxChars = 0;
         java.util.Map<String, java.util.List<int[]>> groups = new java.util.TreeMap<>();
         for (int id = 0; id < vocabSize; id++) {
@@ -63,11 +68,12 @@ public final class TokenVocabulary {
             if (b.length == 1 && singleByteToken[b[0] & 0xFF] < 0) singleByteToken[b[0] & 0xFF] = id;
             long scan = scanString(b);
             if (scan == REJECTED) continue;
-            int n = (int) scan;
+            int n = (int) scan & 0xFFFFFF;
             int quote = (int) (scan >> 32);
             if (quote < 0) {
                 content[id] = true;
                 chars[id] = n;
+                tails[id] = (int) (scan >>> 24) & 0xFF;
                 maxChars = Math.max(maxChars, n);
             } else {
                 String suffix = new String(b, quote, b.length - quote, java.nio.charset.StandardCharsets.ISO_8859_1);
@@ -79,9 +85,26 @@ public final class TokenVocabulary {
         this.all = Trie.build(bytes, id -> true);
         int words = (vocabSize + 63) >>> 6;
         contentUpTo = new long[maxChars + 1][words];
+        cleanUpTo = new long[maxChars + 1][words];
+        int open = 0;
         for (int id = 0; id < vocabSize; id++) {
             if (!content[id]) continue;
             for (int k = chars[id]; k <= maxChars; k++) contentUpTo[k][id >>> 6] |= 1L << id;
+            if (tails[id] == 0) {
+                for (int k = chars[id]; k <= maxChars; k++) cleanUpTo[k][id >>> 6] |= 1L << id;
+            } else {
+                open++;
+            }
+        }
+        openTailTokens = new int[open];
+        openTailChars = new int[open];
+        openTailBytes = new int[open];
+        open = 0;
+        for (int id = 0; id < vocabSize; id++) {
+            if (!content[id] || tails[id] == 0) continue;
+            openTailTokens[open] = id;
+            openTailChars[open] = chars[id];
+            openTailBytes[open++] = tails[id];
         }
         byte[][] suffixes = new byte[groups.size()][];
         closerTokens = new int[groups.size()][];
@@ -138,7 +161,8 @@ public final class TokenVocabulary {
                 } else return REJECTED;
             }
         }
-        return (-1L << 32) | chars;
+        int tail = escape ? 1 : pending; // bytes still owed to an open escape or UTF-8 character
+        return (-1L << 32) | ((long) tail << 24) | chars;
     }
 
     public int size() {
