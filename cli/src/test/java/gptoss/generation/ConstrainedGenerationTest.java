@@ -47,7 +47,7 @@ class ConstrainedGenerationTest {
 
     @BeforeAll
     static void open() {
-        Path p = TestModels.write(dir.resolve("m"), TestModels.config(1, 32, 4, 2, 8, 4, 2, 32, 201088, 8), 5,
+        Path p = TestModels.write(dir.resolve("m"), TestModels.config(1, 32, 4, 1, 8, 2, 1, 32, 201088, 8), 5,
                 SyntheticCheckpoint.Layout.HUGGING_FACE, 1);
         ckpt = Checkpoint.open(p);
         pool = new WorkerPool(1);
@@ -84,7 +84,7 @@ class ConstrainedGenerationTest {
             LogitSampler sampler = SamplingParams.defaults().withSeed(seed).newSampler(201088, JsonSchemaConstraint.of(grammar, vocab));
             Generator.Result r;
             try (Sequence seq = engine.newSequence()) {
-                r = new Generator(engine, sampler).generate(seq, prompt, StopRules.of(70, Set.of()), vocab, t -> true);
+                r = new Generator(engine, sampler).generate(seq, prompt, StopRules.of(60, Set.of()), vocab, t -> true);
             }
             tokens += r.tokens().length;
             String text = HarmonyTokenizer.instance().decode(r.tokens());
