@@ -30,8 +30,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        chat.check(); // bad flags are usage errors before the model loads
         try (LoadedModel m = LoadedModel.open(model)) {
-            ChatSession session = new ChatSession(m.engine(), HarmonyChat.standard(), chat.sampler(), chat.system(), chat.maxTokens);
+            ChatSession session = new ChatSession(m.engine(), HarmonyChat.standard(), chat.sampler(m.config().vocabSize()), chat.system(), chat.maxTokens);
             boolean showReasoning = chat.showReasoning;
             installInterruptHandler();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

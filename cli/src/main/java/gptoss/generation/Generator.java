@@ -3,10 +3,13 @@ package gptoss.generation;
 import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.Sequence;
 import gptoss.sampling.Sampler;
+import gptoss.sampling.SequenceDecoder;
+import gptoss.sampling.StopReason;
+import gptoss.sampling.StopRules;
+import gptoss.sampling.constraint.TokenVocabulary;
 
 import java.util.Arrays;
 import java.util.Set;
-import java.util.function.IntPredicate;
 
 /**
  * The decoding loop: prefill a prompt, then sample one token at a time until a stop token, the token limit,
@@ -14,15 +17,14 @@ import java.util.function.IntPredicate;
  */
 public final class Generator {
 
-    /** Why generation ended. */
-    public enum StopReason { STOP_TOKEN, MAX_TOKENS, CONTEXT_FULL, CANCELLED }
-
     /**
      * @param tokens        generated ids (the stop token included when one ended it)
      * @param promptNanos   time to process the prompt
      * @param generateNanos time spent producing tokens after the prompt
+     * @param stopStringByteOffset where a matched stop string starts in the output bytes (the text ends there), or -1
      */
-    public record Result(int[] tokens, StopReason reason, int promptTokens, long promptNanos, long generateNanos) {
+    public record Result(int[] tokens, StopReason reason, int promptTokens, long promptNanos, long generateNanos,
+                         long stopStringByteOffset) {
         public double promptTokensPerSecond() {
             return promptNanos == 0 ? 0 : promptTokens * 1e9 / promptNanos;
         }
@@ -51,34 +53,36 @@ public final class Generator {
      * {@code maxTokens} tokens, stopping after any token in {@code stopTokens}.
      */
     public Result generate(Sequence sequence, int[] prompt, int maxTokens, Set<Integer> stopTokens, TokenSink sink) {
-        IntPredicate isStop = stopTokens::contains;
+        return generate(sequence, prompt, StopRules.of(maxTokens, stopTokens), null, sink);
+    }
+
+    /**
+     * The same under {@code rules} (stop tokens, stop strings, max tokens); {@code vocabulary} gives token bytes
+     * for stop strings (null without). A constrained sampler's value is kept completable within the budget.
+     */
+    public Result generate(Sequence sequence, int[] prompt, StopRules rules, TokenVocabulary vocabulary, TokenSink sink) {
         int V = engine.config().vocabSize();
         long start = System.nanoTime();
         float[] logits = engine.forward(sequence, prompt, false);
         long promptDone = System.nanoTime();
+        int maxTokens = rules.maxTokens();
         int[] out = new int[Math.max(0, maxTokens)];
         int[] next = new int[1];
         int count = 0;
-        StopReason reason = StopReason.MAX_TOKENS;
-        while (count < maxTokens) {
-            int token = sampler.sample(logits, 0, V);
+        SequenceDecoder decoder = new SequenceDecoder(sampler, rules, vocabulary);
+        while (decoder.stopReason() == null) {
+            int token = decoder.next(logits, 0, V);
             out[count++] = token;
-            if (!sink.accept(token)) {
-                reason = StopReason.CANCELLED;
-                break;
-            }
-            if (isStop.test(token)) {
-                reason = StopReason.STOP_TOKEN;
-                break;
-            }
-            if (count == maxTokens) break;
+            if (!sink.accept(token)) decoder.stop(StopReason.CANCELLED);
+            if (decoder.stopReason() != null) break;
             if (sequence.length() + 1 > engine.maxContext()) {
-                reason = StopReason.CONTEXT_FULL;
+                decoder.stop(StopReason.CONTEXT_FULL);
                 break;
             }
             next[0] = token;
             engine.forward(sequence, next, false, logits); // reuses the logits array: no garbage per token
         }
-        return new Result(Arrays.copyOf(out, count), reason, prompt.length, promptDone - start, System.nanoTime() - promptDone);
+        return new Result(Arrays.copyOf(out, count), decoder.stopReason(), prompt.length, promptDone - start,
+                System.nanoTime() - promptDone, decoder.matcher().stopStringByteOffset());
     }
 }
