@@ -4,8 +4,19 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-echo "== unit, golden and CLI tests (./mvnw -B verify)"
-./mvnw -B verify
+# The README's test command runs in a fresh clone in an empty temporary folder, so nothing outside the repository
+# (a shared/ folder beside the checkout, files left by earlier builds) can make it pass. A work tree with
+# uncommitted changes (a developer's) is tested in place instead, since a clone would miss those changes.
+if [[ -z "$(git status --porcelain 2>/dev/null)" ]] && git rev-parse HEAD >/dev/null 2>&1; then
+  CLONE_PARENT="$(mktemp -d "${TMPDIR:-/tmp}/gptoss-ci.XXXXXX")"
+  trap 'rm -rf "$CLONE_PARENT"' EXIT
+  git clone --quiet --no-hardlinks "$PWD" "$CLONE_PARENT/gptoss-tornado"
+  echo "== unit, golden and CLI tests (./mvnw -B verify) in a fresh clone: $CLONE_PARENT/gptoss-tornado"
+  (cd "$CLONE_PARENT/gptoss-tornado" && ./mvnw -B verify)
+else
+  echo "== unit, golden and CLI tests (./mvnw -B verify) in place (uncommitted changes: no fresh clone)"
+  ./mvnw -B verify
+fi
 
 find_tornado_argfile() {
   if [[ -n "${TORNADOVM_HOME:-}" ]]; then

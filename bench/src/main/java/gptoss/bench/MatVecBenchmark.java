@@ -21,8 +21,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Decoding one token: a weight matrix (2880 wide, larger than the caches) times one activation vector, output
- * rows split across threads, eight rows per pass as the backend does. {@code vector} is the backend's kernel, {@code scalar} the element-by-element
- * reference. Compare the {@code :bytes} rate with {@link ReadBandwidthBenchmark}.
+ * rows split across threads, eight rows per pass as the backend does. {@code vector} is the backend's kernel (the
+ * native MXFP4 kernel where the build compiled it), {@code java} the Java Vector API kernel, {@code scalar} the
+ * element-by-element reference. With {@code shape=expert}, the memory holds many 5760×2880 matrices (gpt-oss-20b's
+ * gate/up shape) and each invocation multiplies the next one, as decoding goes from expert to expert: rows out of
+ * cache, one dispatch per matrix. Compare the {@code :bytes} rate with {@link ReadBandwidthBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -34,8 +37,12 @@ public class MatVecBenchmark {
     @Param({"bf16", "mxfp4"})
     public String format;
 
-    @Param({"vector", "scalar"})
+    @Param({"vector", "java", "scalar"})
     public String kernel;
+
+    /** {@code matrix}: one matrix of {@link #megabytes}; {@code expert}: that memory as 5760×2880 matrices, one per invocation. */
+    @Param({"matrix"})
+    public String shape;
 
     @Param({"1", "2"})
     public int threads;
@@ -51,17 +58,19 @@ public class MatVecBenchmark {
     @Param({"512"})
     public int megabytes;
 
-    private static final int COLS = 2880;
+    private static final int COLS = 2880, EXPERT_ROWS = 5760;
     private Arena arena;
     private WorkerPool pool;
     private WeightMatrix matrix;
+    private WeightMatrix[] matrices;
+    private int next;
     private int rows, grain;
     private float[] x, input, out;
     private final float[][] passes = new float[16][WeightMatrix.PASS_ROWS];
     private final WorkerPool.Task task = (thread, from, to) -> {
-        if (kernel.equals("vector") && rows8.equals("spread")) {
+        if (!kernel.equals("scalar") && rows8.equals("spread")) {
             matrix.dotRows(from, to, input, 0, out, 0, passes[thread]);
-        } else if (kernel.equals("vector")) {
+        } else if (!kernel.equals("scalar")) {
             int r = from;
             for (; r + WeightMatrix.PASS_ROWS <= to; r += WeightMatrix.PASS_ROWS) matrix.dot8(r, input, 0, out, r);
             for (; r < to; r++) out[r] = matrix.dot(r, input, 0);
@@ -73,16 +82,29 @@ public class MatVecBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         double rowBytes = format.equals("bf16") ? 2.0 * COLS : COLS / 32 * 17.0;
-        rows = (int) (megabytes * (1L << 20) / rowBytes);
+        int total = (int) (megabytes * (1L << 20) / rowBytes);
+        if (shape.equals("expert")) total = Math.max(1, total / EXPERT_ROWS) * EXPERT_ROWS;
+        rows = shape.equals("expert") ? EXPERT_ROWS : total;
         arena = Arena.ofShared();
-        var tensor = RandomWeights.tensor(format, arena, (long) rows * COLS, 1);
-        matrix = kernel.equals("vector") ? WeightMatrix.of(tensor, rows, COLS) : WeightMatrix.scalar(tensor, 0, rows, COLS);
+        var tensor = RandomWeights.tensor(format, arena, (long) total * COLS, 1);
+        matrices = new WeightMatrix[total / rows];
+        for (int i = 0; i < matrices.length; i++) {
+            long offset = (long) i * rows * COLS;
+            matrices[i] = switch (kernel) {
+                case "vector" -> WeightMatrix.of(tensor, offset, rows, COLS);
+                case "java" -> WeightMatrix.javaKernels(tensor, offset, rows, COLS);
+                default -> WeightMatrix.scalar(tensor, offset, rows, COLS);
+            };
+        }
+        matrix = matrices[0];
         x = RandomWeights.gaussian(COLS, 2);
         input = new float[matrix.dotLayout().length(COLS)];
         matrix.dotLayout().arrange(x, 0, COLS, input, 0);
         out = new float[rows];
         pool = new WorkerPool(threads);
-        grain = Math.max(WeightMatrix.PASS_ROWS, (int) ((1 << 20) / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
+        // As the backend claims rows: about 1/32 of a thread's share, 64 KiB to 1 MiB, whole passes.
+        long bytes = (long) (rows * rowBytes), target = Math.clamp(bytes / (threads * 32L), 64 << 10, 1 << 20);
+        grain = Math.max(WeightMatrix.PASS_ROWS, (int) (target / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
     }
 
     @TearDown(Level.Trial)
@@ -93,6 +115,8 @@ public class MatVecBenchmark {
 
     @Benchmark
     public float[] matvec(Traffic traffic) {
+        matrix = matrices[next];
+        next = next + 1 == matrices.length ? 0 : next + 1;
         pool.run(rows, grain, task);
         traffic.bytes += matrix.bytes();
         traffic.flops += 2L * rows * COLS;

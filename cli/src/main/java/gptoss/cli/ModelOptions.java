@@ -17,7 +17,7 @@ public final class ModelOptions {
     @Option(names = "--context", paramLabel = "N", description = "Context limit in tokens (default: the model's).")
     Integer context;
 
-    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "128",
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "512",
             description = "Prompt tokens processed per forward chunk (default: ${DEFAULT-VALUE}).")
     int prefillChunk;
 

@@ -47,7 +47,7 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--sequences", defaultValue = "1", paramLabel = "N", description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
     int sequences;
 
-    @Option(names = "--prefill-chunk", defaultValue = "128", paramLabel = "N", description = "Rows per forward step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--prefill-chunk", defaultValue = "512", paramLabel = "N", description = "Rows per forward step (default: ${DEFAULT-VALUE}).")
     int prefillChunk;
 
     @Option(names = "--kv-precision", defaultValue = "fp32", paramLabel = "fp32|bf16",

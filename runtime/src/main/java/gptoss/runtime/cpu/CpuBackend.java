@@ -8,6 +8,7 @@ import gptoss.runtime.backend.Backend;
 import gptoss.runtime.backend.KvCache;
 import gptoss.runtime.backend.TokenBatch;
 import gptoss.runtime.cpu.kernel.Attention;
+import gptoss.runtime.cpu.kernel.Gemm;
 import gptoss.runtime.cpu.kernel.MatMul;
 import gptoss.runtime.cpu.kernel.VectorLayout;
 import gptoss.runtime.cpu.kernel.WeightMatrix;
@@ -24,9 +25,11 @@ import java.util.Map;
  * <ul>
  *   <li>One row (decode): matrix-vector products that decode weights in registers, eight rows per pass;
  *       threads of the {@link WorkerPool} claim contiguous stretches of rows, so each streams its own memory.</li>
- *   <li>Several rows (prefill chunk, batched decode, the rows routed to one expert): each thread decodes four
- *       weight rows to fp32 once and applies them to every row of the batch, so a chunk reads (and decodes) each
- *       weight once.</li>
+ *   <li>Several rows (prefill chunk, batched decode, the rows routed to one expert): a packed matrix-matrix
+ *       product ({@link Gemm}): the batch is packed once, threads claim units of output rows, decode their weight
+ *       panels to fp32 once per depth block and apply them to every row of the batch from a register-blocked
+ *       micro-kernel, so a chunk reads (and decodes) each weight once. Fewer than {@link #GEMM_MIN_ROWS} rows
+ *       use the four-row dot-product tiles of {@link MatMul}.</li>
  * </ul>
  * Biases are added as outputs are written; the expert's gate/up product applies the clamped SwiGLU to each
  * (gate, linear) row pair as it is computed, so the 2I-wide intermediate is never stored. The routing weights
@@ -41,6 +44,12 @@ public final class CpuBackend implements Backend {
      * claims cheap and the streams long.
      */
     private static final long MIN_CHUNK_BYTES = 64 << 10, MAX_CHUNK_BYTES = 1 << 20;
+    /**
+     * Batches of at least this many rows go through {@link Gemm} (which pads the batch to whole vectors); smaller
+     * ones through {@link MatMul}'s dot-product tiles. {@code -Dgptoss.gemm.minRows=N} changes it (a very large N
+     * runs every batch through the dot-product tiles, to compare).
+     */
+    static final int GEMM_MIN_ROWS = Math.max(2, Integer.getInteger("gptoss.gemm.minRows", 4));
 
     private final ModelConfig c;
     private final WorkerPool pool;
@@ -282,7 +291,12 @@ public final class CpuBackend implements Backend {
         private final int[] outOffset = new int[MAX], outStride = new int[MAX];
         private final boolean[] swiglu = new boolean[MAX];
         private final int[] firstUnit = new int[MAX + 1];
+        private final float[][] packed = new float[MAX][];
         private int segments, tokens;
+
+        private boolean gemm() {
+            return tokens >= GEMM_MIN_ROWS;
+        }
 
         void begin(int tokens) {
             this.tokens = tokens;
@@ -303,7 +317,18 @@ public final class CpuBackend implements Backend {
             outOffset[s] = oOffset;
             outStride[s] = oStride;
             swiglu[s] = glu;
-            int units = tokens == 1 ? (glu ? m.rows() / 2 : m.rows()) : (m.rows() + 3) / 4;
+            if (gemm()) {
+                packed[s] = null;
+                for (int p = 0; p < s; p++) {
+                    if (in[p] == input && matrix[p].cols() == m.cols() && matrix[p].decodeLayout() == m.decodeLayout()) packed[s] = packed[p];
+                }
+                if (packed[s] == null) {
+                    packed[s] = buf.packed(s, Gemm.packedLength(tokens, m.cols()));
+                    Gemm.pack(input, 0, m.decodeLayout().length(m.cols()), tokens, m.cols(), packed[s]);
+                }
+            }
+            int units = tokens == 1 ? (glu ? m.rows() / 2 : m.rows())
+                    : gemm() ? (m.rows() + Gemm.UNIT_ROWS - 1) / Gemm.UNIT_ROWS : (m.rows() + 3) / 4;
             firstUnit[s + 1] = firstUnit[s] + units;
         }
 
@@ -331,6 +356,13 @@ public final class CpuBackend implements Backend {
                 if (tokens == 1) {
                     if (swiglu[s]) vectorPairs(s, a, b, scratch[thread]);
                     else vectorRows(s, a, b, scratch[thread]);
+                } else if (gemm()) {
+                    ThreadScratch ts = scratch[thread];
+                    ts.epilogue.segment = s;
+                    for (int unit = a; unit < b; unit++) {
+                        int row = unit * Gemm.UNIT_ROWS;
+                        Gemm.rows(matrix[s], row, Math.min(Gemm.UNIT_ROWS, matrix[s].rows() - row), packed[s], tokens, ts.gemm, ts.epilogue);
+                    }
                 } else {
                     for (int block = a; block < b; block++) rowBlock(s, block, scratch[thread]);
                 }
@@ -388,6 +420,31 @@ public final class CpuBackend implements Backend {
             }
         }
 
+        /**
+         * Writes a finished {@link Gemm} block (acc[r·cStride + t] = row {@code row + r}, token t) plus bias; with
+         * SwiGLU, each (gate, linear) row pair as one value.
+         */
+        void emitBlock(int s, int row, int count, float[] acc, int cOffset, int cStride, float[] biases) {
+            float[] o = out[s];
+            int stride = outStride[s], offset = outOffset[s];
+            for (int r = 0; r < count; r++) biases[r] = bias(s, row + r);
+            if (swiglu[s]) {
+                float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
+                for (int t = 0; t < tokens; t++) {
+                    int base = t * stride + offset + row / 2;
+                    for (int r = 0; r + 1 < count; r += 2) {
+                        o[base + r / 2] = Swiglu.apply(acc[cOffset + r * cStride + t] + biases[r],
+                                acc[cOffset + (r + 1) * cStride + t] + biases[r + 1], alpha, limit);
+                    }
+                }
+            } else {
+                for (int t = 0; t < tokens; t++) {
+                    int base = t * stride + offset + row;
+                    for (int r = 0; r < count; r++) o[base + r] = acc[cOffset + r * cStride + t] + biases[r];
+                }
+            }
+        }
+
         private float bias(int s, int row) {
             FloatTensor b = bias[s];
             return b == null ? 0f : b.getFloat(biasOffset[s] + row);
@@ -402,6 +459,9 @@ public final class CpuBackend implements Backend {
         final float[] bias = new float[4];
         final float[] pass = new float[WeightMatrix.PASS_ROWS];
         final Sink sink = new Sink();
+        final Gemm.Scratch gemm = new Gemm.Scratch();
+        final GemmSink epilogue = new GemmSink();
+        private final float[] gemmBias = new float[Gemm.UNIT_ROWS];
         private float[] scores = new float[0];
 
         ThreadScratch(int weightFloats) {
@@ -418,6 +478,16 @@ public final class CpuBackend implements Backend {
             }
         }
 
+        /** Finished {@link Gemm} blocks go to the job's output segment, with its bias. */
+        final class GemmSink implements Gemm.Epilogue {
+            int segment;
+
+            @Override
+            public void write(int row, int count, int tokens, float[] c, int cOffset, int cStride) {
+                job.emitBlock(segment, row, count, c, cOffset, cStride, gemmBias);
+            }
+        }
+
         /** At least n floats; grows to powers of two, so a growing context reallocates only now and then. */
         float[] scores(int n) {
             if (scores.length < n) scores = new float[Integer.highestOneBit(n - 1) << 1];
@@ -431,6 +501,7 @@ public final class CpuBackend implements Backend {
         private float[] cos = new float[0], sin = new float[0], attnOut = new float[0], projected = new float[0];
         private float[] expertIn = new float[0], expertAct = new float[0];
         private final float[][][] arranged = new float[VectorLayout.values().length][3][0];
+        private final float[][] packed = new float[3][0];
 
         private static float[] atLeast(float[] a, int n) {
             return a.length >= n ? a : new float[Math.max(n, a.length * 3 / 2)];
@@ -446,6 +517,7 @@ public final class CpuBackend implements Backend {
         float[] projected(int n) { return projected = atLeast(projected, n); }
         float[] expertIn(int n) { return expertIn = atLeast(expertIn, n); }
         float[] expertAct(int n) { return expertAct = atLeast(expertAct, n); }
+        float[] packed(int slot, int n) { return packed[slot] = atLeast(packed[slot], n); }
 
         /** Rows of width cols from src, each arranged in {@code layout} ({@code layout.length(cols)} apart). */
         float[] arranged(VectorLayout layout, int slot, float[] src, int srcOffset, int rows, int cols) {

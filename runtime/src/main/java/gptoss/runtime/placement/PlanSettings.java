@@ -25,9 +25,9 @@ public record PlanSettings(int context, int sequences, int prefillChunk, KvPreci
         if (reserveBytes < 0) throw new IllegalArgumentException("reserve must be >= 0, got " + reserveBytes);
     }
 
-    /** One sequence, 128-row prefill chunks, fp32 KV cache (what the CPU backend stores), layer split, 512 MiB reserve. */
+    /** One sequence, the engine's prefill chunks, fp32 KV cache (what the CPU backend stores), layer split, 512 MiB reserve. */
     public static PlanSettings defaults(int context) {
-        return new PlanSettings(context, 1, 128, KvPrecision.FP32, Split.LAYER, DEFAULT_RESERVE);
+        return new PlanSettings(context, 1, gptoss.runtime.engine.Engine.DEFAULT_PREFILL_CHUNK, KvPrecision.FP32, Split.LAYER, DEFAULT_RESERVE);
     }
 
     public PlanSettings withSplit(Split s) {

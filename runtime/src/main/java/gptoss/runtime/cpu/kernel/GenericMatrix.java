@@ -37,6 +37,14 @@ final class GenericMatrix extends WeightMatrix {
     }
 
     @Override
+    public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
+        for (int r = 0; r < count; r++) {
+            long base = offset + (long) (row + r) * cols + col;
+            for (int k = 0; k < n; k++) dst[dstOffset + r * dstStride + k] = tensor.getFloat(base + k);
+        }
+    }
+
+    @Override
     public double rowBytes() {
         return (double) tensor.byteSize() / tensor.size() * cols;
     }

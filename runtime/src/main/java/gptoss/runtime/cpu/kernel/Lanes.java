@@ -24,8 +24,8 @@ public final class Lanes {
     private Lanes() {
     }
 
-    /** A one-line description for logs: e.g. "512-bit vectors (16 floats)". */
+    /** A one-line description for logs: e.g. "512-bit vectors (16 floats), native MXFP4 kernel (AVX-512)". */
     public static String describe() {
-        return F.vectorBitSize() + "-bit vectors (" + L + " floats)" + (FAST ? "" : ", scalar MXFP4/BF16 kernels");
+        return F.vectorBitSize() + "-bit vectors (" + L + " floats)" + (FAST ? ", " + NativeKernels.describe() : ", scalar MXFP4/BF16 kernels");
     }
 }

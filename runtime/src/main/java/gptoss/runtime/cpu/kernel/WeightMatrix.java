@@ -47,6 +47,15 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
         return new GenericMatrix(tensor, offset, rows, cols);
     }
 
+    /**
+     * Like {@link #of(FloatTensor, long, int, int)} but never the native kernels ({@link NativeKernels}): the Java
+     * Vector API ones, which run where no native library was built (for comparisons and tests).
+     */
+    public static WeightMatrix javaKernels(FloatTensor tensor, long offset, int rows, int cols) {
+        WeightMatrix m = of(tensor, offset, rows, cols);
+        return m instanceof Mxfp4Matrix x && x.isNative() ? new Mxfp4Matrix((Mxfp4Tensor) tensor, offset, rows, cols, false) : m;
+    }
+
     /** The whole of a 2-D tensor [rows, cols]. */
     public static WeightMatrix of(FloatTensor tensor, int rows, int cols) {
         return of(tensor, 0, rows, cols);
@@ -119,6 +128,28 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
 
     /** Rows {@code [row, row + count)} as fp32, row i at {@code dst[dstOffset + i·cols]}, in {@link #decodeLayout()}. */
     public abstract void decode(int row, int count, float[] dst, int dstOffset);
+
+    /** Alignment of the column ranges {@link #decode(int, int, int, int, float[], int, int)} takes (one MXFP4 block). */
+    public static final int DECODE_ALIGN = 32;
+
+    /**
+     * Columns {@code [col, col + n)} of rows {@code [row, row + count)} as fp32 in {@link #decodeLayout()} (the
+     * layout's permutation stays within aligned groups of 32), row i at {@code dst[dstOffset + i·dstStride]}: one
+     * panel of a {@link Gemm} depth block. {@code col} is a multiple of {@link #DECODE_ALIGN}, and so is
+     * {@code col + n} unless it is {@link #cols()}.
+     */
+    public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
+        // Formats without a column-range decoder decode whole rows and keep the range: exact, but it decodes
+        // cols / n times what it keeps (BF16 and MXFP4, the formats of the safetensors checkpoints, override this).
+        float[] scratch = ROW_SCRATCH.get();
+        if (scratch.length < cols) ROW_SCRATCH.set(scratch = new float[cols]);
+        for (int r = 0; r < count; r++) {
+            decode(row + r, 1, scratch, 0);
+            System.arraycopy(scratch, col, dst, dstOffset + r * dstStride, n);
+        }
+    }
+
+    private static final ThreadLocal<float[]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Bytes of storage one row occupies (MXFP4: codes and scales). */
     public abstract double rowBytes();
