@@ -33,6 +33,8 @@ import java.util.stream.LongStream;
 public final class GgufExport {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** llama.cpp's {@code llama_ftype} of MXFP4 experts with other tensors in higher precision. */
+    private static final int LLAMA_FTYPE_MOSTLY_MXFP4_MOE = 38;
     /** Rows converted per parallel work item. */
     private static final long ROWS_PER_TASK = 64;
 
@@ -107,6 +109,7 @@ public final class GgufExport {
         w.putString(GgufModel.ARCH_KEY, GgufModel.ARCHITECTURE);
         w.putString("general.name", name);
         w.putU32(GgufFile.ALIGNMENT_KEY, GgufFile.DEFAULT_ALIGNMENT);
+        w.putU32("general.file_type", LLAMA_FTYPE_MOSTLY_MXFP4_MOE); // how llama.cpp labels the file
         w.putU32(p + "block_count", c.numLayers());
         w.putU32(p + "context_length", c.maxContext());
         w.putU32(p + "embedding_length", c.hiddenSize());

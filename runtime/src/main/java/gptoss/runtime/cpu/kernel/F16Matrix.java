@@ -92,6 +92,26 @@ final class F16Matrix extends WeightMatrix {
     }
 
     @Override
+    public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
+        int end = col + n, vectorEnd = Math.min(end, cols / CHUNK * CHUNK);
+        for (int r = 0; r < count; r++) {
+            long first = offset + (long) (row + r) * cols;
+            int out = dstOffset + r * dstStride - col;
+            int c = col;
+            for (; c + CHUNK <= vectorEnd; c += CHUNK) {
+                IntVector v = IntVector.fromMemorySegment(I, data, (first + c) * 2, LE);
+                v.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(REBIAS)
+                        .reinterpretAsInts().or(v.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
+                        .intoArray(dst, out + c);
+                v.lanewise(VectorOperators.LSHR, 3).and(MAGNITUDE_HIGH).reinterpretAsFloats().mul(REBIAS)
+                        .reinterpretAsInts().or(v.and(0x80000000)).reinterpretAsFloats()
+                        .intoArray(dst, out + c + L);
+            }
+            for (; c < end; c++) dst[out + c] = tensor.getFloat(first + c);
+        }
+    }
+
+    @Override
     public double rowBytes() {
         return 2.0 * cols;
     }

@@ -137,6 +137,25 @@ final class GgmlMxfp4Matrix extends WeightMatrix {
     }
 
     @Override
+    public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
+        int b0 = col / BLOCK, b1 = (col + n) / BLOCK;
+        for (int r = 0; r < count; r++) {
+            long p = (firstBlock + (long) (row + r) * blocksPerRow + b0) * BLOCK_BYTES;
+            int o = dstOffset + r * dstStride;
+            for (int g = b0; g < b1; g++, p += BLOCK_BYTES, o += BLOCK) {
+                FloatVector scale = FloatVector.broadcast(F, Float.intBitsToFloat((data.get(ValueLayout.JAVA_BYTE, p) & 0xFF) << 23));
+                for (int h = 0; h < HALVES; h++) {
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, p + 1 + (long) h * L, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o + h * L);
+                    (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW))
+                            .reinterpretAsFloats().mul(scale).intoArray(dst, o + 16 + h * L);
+                }
+            }
+        }
+    }
+
+    @Override
     public double rowBytes() {
         return blocksPerRow * (double) BLOCK_BYTES;
     }

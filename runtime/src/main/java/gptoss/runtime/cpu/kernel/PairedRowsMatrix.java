@@ -52,6 +52,14 @@ final class PairedRowsMatrix extends WeightMatrix {
     }
 
     @Override
+    public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
+        for (int r = 0; r < count; r++) {
+            int at = row + r;
+            ((at & 1) == 0 ? even : odd).decode(at >>> 1, 1, col, n, dst, dstOffset + r * dstStride, dstStride);
+        }
+    }
+
+    @Override
     public double rowBytes() {
         return even.rowBytes();
     }

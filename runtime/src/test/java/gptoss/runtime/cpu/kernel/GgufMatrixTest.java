@@ -129,6 +129,31 @@ class GgufMatrixTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"q8_0,2880,0,512", "q8_0,2880,2560,320", "q8_0,96,32,64", "f16,2880,512,512", "f16,100,64,36",
+            "f16,100,0,32", "mxfp4,2880,2048,832", "mxfp4,96,32,32", "paired,2880,512,512"})
+    void columnRangeDecodeIsTheSameColumnsOfTheWholeRows(String format, int cols, int col, int n) {
+        SplittableRandom random = new SplittableRandom(cols + col);
+        try (Arena arena = Arena.ofConfined()) {
+            int rows = 6;
+            WeightMatrix m = format.equals("paired")
+                    ? WeightMatrix.of(new InterleavedRowsTensor(tensor("mxfp4", arena, (long) rows * cols, random),
+                            tensor("mxfp4", arena, (long) rows * cols, random), cols), 0, 2 * rows, cols)
+                    : WeightMatrix.of(tensor(format, arena, (long) (rows + 1) * cols, random), cols, rows, cols);
+            int count = m.rows() - 1;
+            float[] whole = new float[count * cols];
+            m.decode(1, count, whole, 0);
+            int stride = n + 5;
+            float[] part = new float[3 + count * stride];
+            m.decode(1, count, col, n, part, 3, stride);
+            for (int r = 0; r < count; r++) {
+                for (int k = 0; k < n; k++) {
+                    assertEquals(whole[r * cols + col + k], part[3 + r * stride + k], 0f, format + " row " + r + " column " + (col + k));
+                }
+            }
+        }
+    }
+
     @Test
     void f16KernelDecodesEveryFiniteHalfExactly() {
         try (Arena arena = Arena.ofConfined()) {
