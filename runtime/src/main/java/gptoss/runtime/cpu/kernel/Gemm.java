@@ -35,8 +35,9 @@ public final class Gemm {
     public static final int UNIT_ROWS = 4 * MR;
     /**
      * Depth of a block: the weight panel (MR × 512 floats, 24 KiB) stays in L1 while the token micro-panels
-     * stream through. Measured (1 thread, 5760 × 2880 BF16): 512 beats 128 and 256 at 128 and 512 tokens, and
-     * 1024 (a panel no longer fitting L1 beside the stream) by 10-40 % on this shared machine.
+     * stream through. Measured on the busy shared machine (1 thread, GFLOP per thread CPU-second, 5760 × 2880
+     * BF16): depth 512 gave 166 at 128 tokens and 172 at 512, depth 128 gave 140 and 130 (more calls, more
+     * accumulator traffic per FMA); 1024 was no better.
      */
     private static final int DEPTH = Integer.getInteger("gptoss.gemm.depth", 512);
 
