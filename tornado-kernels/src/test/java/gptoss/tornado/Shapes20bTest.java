@@ -65,7 +65,7 @@ class Shapes20bTest {
         pool = new WorkerPool(Runtime.getRuntime().availableProcessors());
         ModelConfig c = ckpt.config();
         cpu = new Engine(c, ckpt.weights(), Placement.single(new CpuBackend(c, ckpt.weights(), pool), c), 4096, 128);
-        Backend device = TornadoTests.backend(ckpt, new TornadoSettings(16, 4, 1024, 4), false);
+        Backend device = TornadoTests.backend(ckpt, new TornadoSettings(16, 4, 1024, 4, true), false);
         tornado = new Engine(c, ckpt.weights(), Placement.single(device, c), 4096, 128);
     }
 
