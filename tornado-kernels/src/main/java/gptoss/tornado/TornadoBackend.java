@@ -37,7 +37,7 @@ import java.util.Map;
  * A TornadoVM device running the parts of the model in its {@link Shard}. Weights are uploaded at construction
  * and stay resident, as do the KV caches (paged pools, one per layer). Two shapes:
  * <ul>
- *   <li>the whole model (and {@code -Dgptoss.tornado.resident} not false): one task graph runs a whole forward
+ *   <li>EXPERIMENTAL, only with {@code -Dgptoss.tornado.resident=true} and the whole model: one task graph runs a whole forward
  *       step ({@link StepStage}, offered to the engine as {@link WholeStep}); per execution the token ids and page
  *       lists go in and only the wanted logits come out, one execution per {@code maxRows} rows;</li>
  *   <li>part of a model (a split placement): a task graph per part (attention and router of each layer, the
@@ -371,6 +371,7 @@ public final class TornadoBackend implements Backend {
             for (int t = 0; t < rows; t++) caches[t].advance(batch.positions()[start + t] + 1);
         }
     }
+
 
     private void readBack(TornadoExecutionResult result, FloatArray array, int offset, int count) {
         result.transferToHost(new DataRange(array).withOffset(offset).withSize(count));

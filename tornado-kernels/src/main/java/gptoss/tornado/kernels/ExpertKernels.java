@@ -183,14 +183,15 @@ public final class ExpertKernels {
 
     // ------------------------------------------------------------------------------------------------------------
     // Routed variants for the whole-step graph: all experts of a layer in one array (expert e at row e·rows), the
-    // router's choice read from device arrays (RoutingKernels.route): slot s = t·k + slot of row t runs expert
-    // ids[s] on input row t, its output is row s of y / out. Decode: work-group column y = slot, rows·k of them.
+    // router's choice read from a device array (RoutingKernels.route): slot s = t·k + slot of row t runs expert
+    // routes[s] on input row t, its output is row s of y / out; routes also holds the slots grouped by expert
+    // (order from rowTiles·16·k, starts from twice that, see RoutingKernels.route). Decode: work-group column y = slot, rows·k of them.
     // Prefill: the slots grouped by expert (order, starts), (16, 16) tiles of 16 weight rows × 16 slots of one
     // expert; work-group row y = e·rowTiles + r takes expert e's slots r·16 .. r·16+15 (none: it returns).
 
     /** Gate/up + bias + SwiGLU of the chosen experts. x: [rows, H], y: [rows·k, I]. */
     public static void gateUpRouted(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray y,
-                                    IntArray ids, IntArray order, IntArray starts, FloatArray tables, IntArray params,
+                                    IntArray routes, FloatArray tables, IntArray params,
                                     int H, int I, float alpha, float limit, int lanes, int k, int rowTiles) {
         float[] gatePartial = ctx.allocateFloatLocalArray(LOCAL);
         float[] linearPartial = ctx.allocateFloatLocalArray(LOCAL);
@@ -204,43 +205,46 @@ public final class ExpertKernels {
             int ly = ctx.localIdy;
             int c0 = ctx.groupIdx * TILE;
             int expert = ctx.groupIdy / rowTiles;
-            int first = starts.get(expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
-            int count = Math.min(TILE, starts.get(expert + 1) - first);
-            if (count > 0) {
-                int firstRow = expert * 2 * I + c0;
-                int slot = ly < count ? order.get(first + ly) : 0;
-                int inRow = slot / k;
-                float acc = 0f;
-                for (int block = 0; block < blocksPerRow; block++) {
-                    int row = firstRow + ly;
-                    int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
-                    float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
-                    weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
-                    weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
-                    int kk0 = block * BLOCK + 2 * lx;
-                    inputs[ly * BLOCK + 2 * lx] = ly < count ? x.get(inRow * H + kk0) : 0f;
-                    inputs[ly * BLOCK + 2 * lx + 1] = ly < count ? x.get(inRow * H + kk0 + 1) : 0f;
-                    ctx.localBarrier();
-                    for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
-                    ctx.localBarrier();
-                }
-                result[ly * TILE + lx] = acc + bias.get(firstRow + lx);
+            int orderAt = rowTiles * TILE * k;
+            int startsAt = 2 * orderAt;
+            int first = routes.get(startsAt + expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
+            int count = Math.min(TILE, routes.get(startsAt + expert + 1) - first);
+            // Every work-item reaches every barrier (PoCL mis-runs barriers under branches on the group's y index);
+            // a tile with no slots computes on zeros and writes nothing.
+            int firstRow = expert * 2 * I + c0;
+            int slot = ly < count ? routes.get(orderAt + first + ly) : 0;
+            int inRow = slot / k;
+            float acc = 0f;
+            for (int block = 0; block < blocksPerRow; block++) {
+                int row = firstRow + ly;
+                int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
+                float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
+                weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
+                weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
+                int kk0 = block * BLOCK + 2 * lx;
+                inputs[ly * BLOCK + 2 * lx] = ly < count ? x.get(inRow * H + kk0) : 0f;
+                inputs[ly * BLOCK + 2 * lx + 1] = ly < count ? x.get(inRow * H + kk0 + 1) : 0f;
                 ctx.localBarrier();
-                if ((lx & 1) == 0 && ly < count) {
-                    y.set(slot * I + (c0 + lx) / 2, swiglu(result[ly * TILE + lx], result[ly * TILE + lx + 1], alpha, limit));
-                }
+                for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
+                ctx.localBarrier();
+            }
+            result[ly * TILE + lx] = acc + bias.get(firstRow + lx);
+            ctx.localBarrier();
+            if ((lx & 1) == 0 && ly < count) {
+                y.set(slot * I + (c0 + lx) / 2, swiglu(result[ly * TILE + lx], result[ly * TILE + lx + 1], alpha, limit));
             }
         } else {
             int slot = ctx.groupIdy;
-            if (slot < params.get(Params.MATVEC_ROWS) * k) {
+            boolean active = slot < params.get(Params.MATVEC_ROWS) * k;
+            {
                 int lid = ctx.localIdx;
                 int lane = lid & (lanes - 1);
                 int j = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
                 int t = slot / k;
-                int gateRow = ids.get(slot) * 2 * I + 2 * j;
+                int gateRow = (active ? routes.get(slot) : 0) * 2 * I + 2 * j;
                 float gate = 0f;
                 float linear = 0f;
-                if (j < I) {
+                if (active && j < I) {
                     for (int b = lane; b < bytesPerRow; b += lanes) {
                         float x0 = x.get(t * H + 2 * b);
                         float x1 = x.get(t * H + 2 * b + 1);
@@ -262,7 +266,7 @@ public final class ExpertKernels {
                     }
                     ctx.localBarrier();
                 }
-                if (lane == 0 && j < I) {
+                if (active && lane == 0 && j < I) {
                     y.set(slot * I + j, swiglu(gatePartial[lid] + bias.get(gateRow), linearPartial[lid] + bias.get(gateRow + 1), alpha, limit));
                 }
             }
@@ -271,7 +275,7 @@ public final class ExpertKernels {
 
     /** Down projection + bias of the chosen experts. y: [rows·k, I], out: [rows·k, H]. */
     public static void downRouted(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray out,
-                                  IntArray ids, IntArray order, IntArray starts, FloatArray tables, IntArray params,
+                                  IntArray routes, FloatArray tables, IntArray params,
                                   int H, int I, int lanes, int k, int rowTiles) {
         float[] partial = ctx.allocateFloatLocalArray(LOCAL);
         float[] weights = ctx.allocateFloatLocalArray(TILE * BLOCK);
@@ -283,36 +287,37 @@ public final class ExpertKernels {
             int ly = ctx.localIdy;
             int o0 = ctx.groupIdx * TILE;
             int expert = ctx.groupIdy / rowTiles;
-            int first = starts.get(expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
-            int count = Math.min(TILE, starts.get(expert + 1) - first);
-            if (count > 0) {
-                int firstRow = expert * H + o0;
-                int slot = ly < count ? order.get(first + ly) : 0;
-                float acc = 0f;
-                for (int block = 0; block < blocksPerRow; block++) {
-                    int row = firstRow + ly;
-                    int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
-                    float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
-                    weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
-                    weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
-                    int kk0 = block * BLOCK + 2 * lx;
-                    inputs[ly * BLOCK + 2 * lx] = ly < count ? y.get(slot * I + kk0) : 0f;
-                    inputs[ly * BLOCK + 2 * lx + 1] = ly < count ? y.get(slot * I + kk0 + 1) : 0f;
-                    ctx.localBarrier();
-                    for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
-                    ctx.localBarrier();
-                }
-                if (ly < count) out.set(slot * H + o0 + lx, acc + bias.get(firstRow + lx));
+            int orderAt = rowTiles * TILE * k;
+            int startsAt = 2 * orderAt;
+            int first = routes.get(startsAt + expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
+            int count = Math.min(TILE, routes.get(startsAt + expert + 1) - first);
+            int firstRow = expert * H + o0;
+            int slot = ly < count ? routes.get(orderAt + first + ly) : 0;
+            float acc = 0f;
+            for (int block = 0; block < blocksPerRow; block++) {
+                int row = firstRow + ly;
+                int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
+                float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
+                weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
+                weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
+                int kk0 = block * BLOCK + 2 * lx;
+                inputs[ly * BLOCK + 2 * lx] = ly < count ? y.get(slot * I + kk0) : 0f;
+                inputs[ly * BLOCK + 2 * lx + 1] = ly < count ? y.get(slot * I + kk0 + 1) : 0f;
+                ctx.localBarrier();
+                for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
+                ctx.localBarrier();
             }
+            if (ly < count) out.set(slot * H + o0 + lx, acc + bias.get(firstRow + lx));
         } else {
             int slot = ctx.groupIdy;
-            if (slot < params.get(Params.MATVEC_ROWS) * k) {
+            boolean active = slot < params.get(Params.MATVEC_ROWS) * k;
+            {
                 int lid = ctx.localIdx;
                 int lane = lid & (lanes - 1);
                 int o = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
-                int row = ids.get(slot) * H + o;
+                int row = (active ? routes.get(slot) : 0) * H + o;
                 float sum = 0f;
-                if (o < H) {
+                if (active && o < H) {
                     for (int b = lane; b < bytesPerRow; b += lanes) {
                         int w = blocks.get(row * bytesPerRow + b) & 0xFF;
                         float scale = DecodeTables.e8m0(scales, row * blocksPerRow + (b >> 4), tables);
@@ -326,7 +331,7 @@ public final class ExpertKernels {
                     if (lane < stride) partial[lid] += partial[lid + stride];
                     ctx.localBarrier();
                 }
-                if (lane == 0 && o < H) out.set(slot * H + o, partial[lid] + bias.get(row));
+                if (active && lane == 0 && o < H) out.set(slot * H + o, partial[lid] + bias.get(row));
             }
         }
     }

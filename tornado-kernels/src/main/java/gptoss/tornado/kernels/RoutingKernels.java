@@ -35,14 +35,17 @@ public final class RoutingKernels {
     }
 
     /**
-     * The router decision of every row, by one work-item (k·E·rows steps: a few thousand): {@code ids[t·k + s]},
-     * {@code weights[t·k + s]}; then the slots grouped by expert, in row order: expert e's slots are
-     * {@code order[starts[e] .. starts[e+1])}. With {@code params[RECORD] & RECORD_ROUTING}, row t's k ids (as
+     * The router decision of every row, by one work-item (k·E·rows steps: a few thousand): expert ids
+     * {@code routes[t·k + s]} and {@code weights[t·k + s]}; then the slots grouped by expert, in row order: expert e's
+     * slots are {@code routes[orderAt + routes[startsAt + e] ..]} up to {@code routes[startsAt + e + 1]}, with
+     * {@code orderAt = rowTiles·16·k} and {@code startsAt = 2·orderAt} (one array: fewer kernel arguments). With {@code params[RECORD] & RECORD_ROUTING}, row t's k ids (as
      * floats), k weights and E logits go to {@code record[recordOffset + t·(2k+E) ..]}.
      */
-    public static void route(KernelContext ctx, FloatArray logits, IntArray ids, FloatArray weights, IntArray order, IntArray starts,
-                             FloatArray record, IntArray params, int E, int k, int recordOffset) {
+    public static void route(KernelContext ctx, FloatArray logits, IntArray routes, FloatArray weights, FloatArray record, IntArray params,
+                             int E, int k, int recordOffset, int rowTiles) {
         if (ctx.globalIdx == 0) {
+            int orderAt = rowTiles * 16 * k;
+            int startsAt = 2 * orderAt;
             int rows = params.get(Params.ROWS);
             for (int t = 0; t < rows; t++) {
                 for (int s = 0; s < k; s++) {
@@ -52,19 +55,19 @@ public final class RoutingKernels {
                         float v = logits.get(t * E + e);
                         boolean taken = false;
                         for (int i = 0; i < s; i++) {
-                            if (ids.get(t * k + i) == e) taken = true;
+                            if (routes.get(t * k + i) == e) taken = true;
                         }
                         if (!taken && (best < 0 || v > bestValue)) {
                             best = e;
                             bestValue = v;
                         }
                     }
-                    ids.set(t * k + s, best);
+                    routes.set(t * k + s, best);
                 }
-                float max = logits.get(t * E + ids.get(t * k));
+                float max = logits.get(t * E + routes.get(t * k));
                 float sum = 0f;
                 for (int s = 0; s < k; s++) {
-                    float w = TornadoMath.exp(logits.get(t * E + ids.get(t * k + s)) - max);
+                    float w = TornadoMath.exp(logits.get(t * E + routes.get(t * k + s)) - max);
                     weights.set(t * k + s, w);
                     sum += w;
                 }
@@ -72,21 +75,21 @@ public final class RoutingKernels {
             }
             int at = 0;
             for (int e = 0; e < E; e++) {
-                starts.set(e, at);
+                routes.set(startsAt + e, at);
                 for (int slot = 0; slot < rows * k; slot++) {
-                    if (ids.get(slot) == e) {
-                        order.set(at, slot);
+                    if (routes.get(slot) == e) {
+                        routes.set(orderAt + at, slot);
                         at++;
                     }
                 }
             }
-            starts.set(E, at);
+            routes.set(startsAt + E, at);
             if ((params.get(Params.RECORD) & RECORD_ROUTING) != 0) {
                 int stride = 2 * k + E;
                 for (int t = 0; t < rows; t++) {
                     int base = recordOffset + t * stride;
                     for (int s = 0; s < k; s++) {
-                        record.set(base + s, (float) ids.get(t * k + s));
+                        record.set(base + s, (float) routes.get(t * k + s));
                         record.set(base + k + s, weights.get(t * k + s));
                     }
                     for (int e = 0; e < E; e++) record.set(base + 2 * k + e, logits.get(t * E + e));
