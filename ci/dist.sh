@@ -23,13 +23,13 @@ if [[ -z "$TVM" || ! -f "$TVM/tornado-argfile.template" ]]; then
   echo "error: no TornadoVM SDK found (pass its folder, the one holding tornado-argfile.template, or set TORNADOVM_HOME)" >&2
   exit 1
 fi
-VERSION="$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' pom.xml | sed -n 2p)"
+VERSION="$(grep -m1 '<version>' pom.xml | sed 's:.*<version>\(.*\)</version>.*:\1:')"
 BACKENDS="$(sed -n 's/^tornado.backends=//p' "$TVM/etc/tornado.backend" 2>/dev/null || echo opencl-backend)"
 NAME="gptoss-tornado-$VERSION-linux-amd64"
 OUT="$ROOT/target/dist/$NAME"
 echo "== building the jars (-Ptornado package, no tests)"
 ./mvnw -B -q -Ptornado package -DskipTests -Dmaven.javadoc.skip=true -pl cli,tornado-kernels -am
-rm -rf "$OUT" "$OUT".tar.gz*
+rm -rf "$ROOT/target/dist"
 mkdir -p "$OUT/bin" "$OUT/lib" "$OUT/tornadovm/share/java/tornado" "$OUT/tornadovm/share/java/graalJars" "$OUT/tornadovm/etc"
 
 echo "== Java runtime (jlink)"
@@ -60,6 +60,8 @@ sed -e 's#--module-path \.:#--module-path #' -e 's#:\.$##' "$TVM/tornado-argfile
 echo "== gptoss jars"
 cp cli/target/gptoss-cli.jar tornado-kernels/target/gptoss-tornado-kernels.jar "$OUT/lib/"
 cp -n cli/target/lib/*.jar tornado-kernels/target/lib/*.jar "$OUT/lib/"
+# A library TornadoVM's module path already holds is read from there (a named module hides the class-path copy).
+for jar in "$OUT"/tornadovm/share/java/tornado/*.jar; do rm -f "$OUT/lib/$(basename "$jar")"; done
 cp README.md "$OUT/"
 
 cat > "$OUT/bin/gptoss" <<'LAUNCHER'
