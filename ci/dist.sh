@@ -70,6 +70,8 @@ cat > "$OUT/bin/gptoss" <<'LAUNCHER'
 set -euo pipefail
 HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 export TORNADOVM_HOME="$HERE/tornadovm"
+# PoCL links kernels with the system linker, found on PATH (also from a clean environment, env -i).
+export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}"
 JAVA="$HERE/runtime/bin/java"
 # TornadoVM's argfile names its own folder: written once per bundle location (the bundle folder if writable).
 ARGFILE="$TORNADOVM_HOME/tornado-argfile"
