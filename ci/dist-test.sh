@@ -2,13 +2,14 @@
 # Usage: bash ci/dist-test.sh   (after ci/dist.sh; GOLDEN=case-a folder, BENCH_MODEL=DIR, PP/TG token counts optional)
 # Unpacks the bundle archive into a fresh folder and runs it from a clean environment (env -i) with PoCL.
 set -euo pipefail
-DIST="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/dist"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DIST="$ROOT/target/dist"
 T="${BUNDLE_TEST_DIR:-/tmp/gptoss-bundle-test}"
 rm -rf "$T" && mkdir -p "$T"
 cd "$T"
 if ls "$DIST"/*.tar.gz.part-* >/dev/null 2>&1; then cat "$DIST"/*.tar.gz.part-* | tar xz; else tar xzf "$DIST"/*.tar.gz; fi
 B="$(ls -d "$T"/gptoss-tornado-*)"
-G="${GOLDEN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/testdata/golden/case-a}"; [[ -d "$G" ]] || G=/work/shared/golden/case-a
+G="${GOLDEN:-$ROOT/testdata/golden/case-a}"; [[ -d "$G" ]] || G=/work/shared/golden/case-a
 PROMPT=0,2714,2597,3328,6295,8191,7377,0,98,6108,5786,5385,6990,7735,2469,1571,213,4211,5219,6361,4497,5263,1702,7491
 run() { env -i POCL_DEVICES=pthread "$B/bin/gptoss" "$@"; }
 echo "== devices"; run devices
