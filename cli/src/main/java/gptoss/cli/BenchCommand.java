@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import gptoss.measure.ProcessMemory;
 import gptoss.measure.TokenTraffic;
 import gptoss.runtime.backend.Backend;
+import gptoss.runtime.backend.DeviceTraffic;
 import gptoss.runtime.cpu.ReadBandwidth;
 import gptoss.runtime.cpu.WorkerPool;
 import gptoss.runtime.cpu.kernel.Lanes;
@@ -101,6 +102,7 @@ final class BenchCommand implements Callable<Integer> {
 
             double[] pp = new double[repetitions], tg = new double[repetitions], bandwidth = new double[repetitions];
             double[] bytesPerToken = new double[repetitions], fraction = new double[repetitions];
+            DeviceTraffic device = DeviceTraffic.NONE; // task-graph executions and host/device copies while generating
             long rss, kv, hugeWeights;
             Sequence last = null;
             try (Arena arena = Arena.ofShared(); WorkerPool streamPool = new WorkerPool(threads)) {
@@ -116,6 +118,7 @@ final class BenchCommand implements Callable<Integer> {
                     engine.addListener(traffic);
                     // --profile-kernels: what is printed at the end is the last generation phase alone.
                     engine.placement().backends().forEach(Backend::drainKernelTimings);
+                    DeviceTraffic before = deviceTraffic(engine);
                     // Generation in blocks of --bandwidth-every tokens, each preceded by a bandwidth sample, so the bandwidth is
                     // sampled in the same moments (a shared machine's bandwidth changes from second to second).
                     long nanos = 0;
@@ -127,6 +130,7 @@ final class BenchCommand implements Callable<Integer> {
                         nanos += System.nanoTime() - start;
                     }
                     engine.removeListener(traffic);
+                    device = device.plus(deviceTraffic(engine).minus(before));
                     tg[r] = genTokens * 1e9 / nanos;
                     bandwidth[r] = gigabytes / ((genTokens + block - 1) / block);
                     bytesPerToken[r] = traffic.bytesPerToken();
@@ -143,7 +147,8 @@ final class BenchCommand implements Callable<Integer> {
             double bpt = median(bytesPerToken);
             Report report = new Report(m, threads, promptTokens, genTokens, model.prefillChunk, pp, tg, bandwidth, bytesPerToken,
                     fraction, bpt, median(tg) * bpt / 1e9, median(fraction), rss, kv, hugeWeights, loadBefore, ProcessMemory.loadAverage(),
-                    traffic.fixedBytesPerToken());
+                    traffic.fixedBytesPerToken(), device, (long) repetitions * genTokens);
+            if (model.profileKernels && device.executions() > 0) System.err.println(report.deviceLine());
             System.out.println(json ? report.json() : report.table());
             if (profiler != null) {
                 profiler.close();
@@ -167,6 +172,13 @@ final class BenchCommand implements Callable<Integer> {
             best = Math.max(best, pass.bytes() / (double) (System.nanoTime() - start));
         }
         return best;
+    }
+
+    /** The device work of all backends so far (executions and copies; zero for host backends). */
+    private static DeviceTraffic deviceTraffic(Engine engine) {
+        DeviceTraffic sum = DeviceTraffic.NONE;
+        for (Backend b : engine.placement().backends()) sum = sum.plus(b.deviceTraffic());
+        return sum;
     }
 
     /** Decodes {@code count} tokens greedily, starting from the logits of the previous step. */
@@ -202,7 +214,14 @@ final class BenchCommand implements Callable<Integer> {
     private record Report(LoadedModel m, int threads, int promptTokens, int genTokens, int prefillChunk, double[] pp, double[] tg, double[] bandwidth,
                           double[] runBytesPerToken, double[] runFractions, double bytesPerToken,
                           double achievedGbPerSecond, double rooflineFraction, long rssBytes, long kvBytes, long hugePageWeightBytes,
-                          double loadBefore, double loadAfter, long fixedBytesPerToken) {
+                          double loadBefore, double loadAfter, long fixedBytesPerToken, DeviceTraffic device, long generated) {
+
+        /** Device work per generated token (for device backends): executions and host/device bytes, both directions. */
+        String deviceLine() {
+            return String.format(Locale.ROOT, "device work per generated token: %.2f task-graph executions, %.0f host<->device bytes (%.0f to the device, %.0f back)",
+                    device.executions() / (double) generated, device.bytes() / (double) generated,
+                    device.hostToDeviceBytes() / (double) generated, device.deviceToHostBytes() / (double) generated);
+        }
 
         String json() throws Exception {
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -235,6 +254,12 @@ final class BenchCommand implements Callable<Integer> {
             o.put("weights_in_huge_pages_bytes", hugePageWeightBytes);
             o.put("load_average_before", loadBefore);
             o.put("load_average_after", loadAfter);
+            if (device.executions() > 0) {
+                o.put("device_executions_per_token", device.executions() / (double) generated);
+                o.put("host_device_bytes_per_token", device.bytes() / (double) generated);
+                o.put("host_to_device_bytes_per_token", device.hostToDeviceBytes() / (double) generated);
+                o.put("device_to_host_bytes_per_token", device.deviceToHostBytes() / (double) generated);
+            }
             var runs = o.putArray("runs");
             for (int r = 0; r < pp.length; r++) {
                 runs.addObject().put("pp_tokens_per_s", pp[r]).put("tg_tokens_per_s", tg[r]).put("read_bandwidth_gb_s", bandwidth[r])
@@ -264,6 +289,10 @@ final class BenchCommand implements Callable<Integer> {
                 b.append(String.format(Locale.ROOT, "weights in 2 MiB pages     %.2f GiB of %.2f GiB mapped%s%n", hugePageWeightBytes / (double) (1L << 30),
                         checkpoint / (double) (1L << 30), hugePageWeightBytes < checkpoint / 2
                                 ? " (parts cached in small pages before; see README, Performance)" : ""));
+            }
+            if (device.executions() > 0) {
+                b.append(String.format(Locale.ROOT, "device work per token      %.2f executions, %.1f KiB host<->device%n",
+                        device.executions() / (double) generated, device.bytes() / (double) generated / 1024));
             }
             b.append(String.format(Locale.ROOT, "load average               %.2f before, %.2f after", loadBefore, loadAfter));
             return b.toString();

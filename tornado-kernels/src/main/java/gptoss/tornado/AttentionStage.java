@@ -75,6 +75,7 @@ final class AttentionStage extends Stage {
                 .task("router", MatmulKernels::product, ctx, b.normed, wr, br, b.routerLogits, b.tables, b.params, H, c.numExperts(),
                         Params.HAS_BIAS, router.lanes())
                 .transferToHost(DataTransferMode.UNDER_DEMAND, b.x, b.normed, b.routerLogits);
+        uploadBytes = bytes(b.x, b.params, b.rowMeta, b.pageTable, b.tiles, b.cos, b.sin);
     }
 
     /**

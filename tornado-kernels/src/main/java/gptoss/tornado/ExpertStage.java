@@ -50,6 +50,7 @@ final class ExpertStage extends Stage {
                 .task("down", ExpertKernels::down, ctx, b.expertHidden, blocks2, scales2, bias2, b.expertOut, b.tables, b.params,
                         H, I, down.lanes())
                 .transferToHost(DataTransferMode.UNDER_DEMAND, b.expertOut);
+        uploadBytes = bytes(b.expertIn, b.params);
     }
 
     List<String> size(int rows, boolean tiled) {

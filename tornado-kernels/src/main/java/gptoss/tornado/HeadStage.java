@@ -33,6 +33,7 @@ final class HeadStage extends Stage {
                 .task("norm", NormKernels::rmsNorm, ctx, b.x, normScale, b.normed, b.params, H, (float) c.rmsNormEps())
                 .task("unembed", MatmulKernels::product, ctx, b.normed, weights, noBias, logits, b.tables, b.params, H, V, 0, unembed.lanes())
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
+        uploadBytes = bytes(b.x, b.params);
     }
 
     List<String> size(int rows, boolean tiled) {

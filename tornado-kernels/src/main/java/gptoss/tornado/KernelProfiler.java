@@ -24,6 +24,7 @@ final class KernelProfiler {
     private final JsonMapper json = JsonMapper.builder().enable(JsonReadFeature.ALLOW_TRAILING_COMMA).build();
     private final Map<String, KernelTiming> timings = new TreeMap<>();
     private final int[] consumed; // characters of each graph's log already read
+    private static final java.util.regex.Pattern LAYER_SUFFIX = java.util.regex.Pattern.compile("\\d+(?=\\.|$)");
 
     KernelProfiler(int graphs) {
         consumed = new int[graphs];
@@ -49,7 +50,9 @@ final class KernelProfiler {
                 for (String label : labels) {
                     int dot = label.indexOf('.');
                     JsonNode t = graph.path(stage.name + "." + (dot < 0 ? label : label.substring(0, dot)));
-                    if (t.has("TASK_KERNEL_TIME")) kernels.merge(stage.kind + "." + label, t.get("TASK_KERNEL_TIME").asLong(), Long::sum);
+                    // Per-layer tasks of the whole-step graph ("qkv3.decode") add up under their kernel ("qkv.decode").
+                    String key = stage.kind + "." + LAYER_SUFFIX.matcher(label).replaceFirst("");
+                    if (t.has("TASK_KERNEL_TIME")) kernels.merge(key, t.get("TASK_KERNEL_TIME").asLong(), Long::sum);
                 }
                 transfers += graph.path("COPY_IN_TIME").asLong(0) + graph.path("COPY_OUT_TIME").asLong(0);
             }

@@ -33,6 +33,7 @@ final class RouterStage extends Stage {
                 .task("router", MatmulKernels::product, ctx, b.normed, weights, bias, b.routerLogits, b.tables, b.params, H, E,
                         Params.HAS_BIAS, router.lanes())
                 .transferToHost(DataTransferMode.UNDER_DEMAND, b.normed, b.routerLogits);
+        uploadBytes = bytes(b.x, b.params);
     }
 
     List<String> size(int rows, boolean tiled) {

@@ -22,6 +22,8 @@ abstract class Stage {
     private final List<String> tasks = new ArrayList<>();
     /** Position of this graph in the execution plan. */
     int index = -1;
+    /** Bytes TornadoVM copies to the device at every execution (its EVERY_EXECUTION arrays, whole). */
+    long uploadBytes;
 
     Stage(String kind, String name, GridScheduler scheduler) {
         this.kind = kind;
@@ -41,6 +43,12 @@ abstract class Stage {
 
     List<String> tasks() {
         return tasks;
+    }
+
+    static long bytes(uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray... arrays) {
+        long n = 0;
+        for (var a : arrays) n += a.getNumBytesOfSegment();
+        return n;
     }
 
     static long roundUp(long n, long multiple) {

@@ -4,11 +4,14 @@ import gptoss.model.checkpoint.ModelWeights;
 import gptoss.model.config.ModelConfig;
 import gptoss.runtime.backend.Backend;
 import gptoss.runtime.backend.BackendRequest;
+import gptoss.runtime.backend.DeviceTraffic;
 import gptoss.runtime.backend.KvCache;
 import gptoss.runtime.backend.Shard;
 import gptoss.runtime.backend.TokenBatch;
+import gptoss.runtime.backend.WholeStep;
 import gptoss.tornado.kernels.AttentionKernels;
 import gptoss.tornado.kernels.Params;
+import gptoss.tornado.kernels.RoutingKernels;
 import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
@@ -31,11 +34,17 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A TornadoVM device running the parts of the model in its {@link Shard}. One execution plan holds a task graph
- * per part (attention and router of each layer, the experts held in each layer, the head); weights are uploaded
- * at construction and stay resident, as do the KV caches (paged pools, one per layer). Each call uploads the
- * activation rows, runs one graph and reads back the rows it produced. Batches larger than {@code maxRows}
- * are processed in pieces. Not thread-safe: one engine thread drives it.
+ * A TornadoVM device running the parts of the model in its {@link Shard}. Weights are uploaded at construction
+ * and stay resident, as do the KV caches (paged pools, one per layer). Two shapes:
+ * <ul>
+ *   <li>EXPERIMENTAL, only with {@code -Dgptoss.tornado.resident=true} and the whole model: one task graph runs a whole forward
+ *       step ({@link StepStage}, offered to the engine as {@link WholeStep}); per execution the token ids and page
+ *       lists go in and only the wanted logits come out, one execution per {@code maxRows} rows;</li>
+ *   <li>part of a model (a split placement): a task graph per part (attention and router of each layer, the
+ *       experts held in each layer, the head); each call uploads the activation rows, runs one graph and reads
+ *       back the rows it produced, and the engine orchestrates routing and combine on the host.</li>
+ * </ul>
+ * Batches larger than {@code maxRows} are processed in pieces. Not thread-safe: one engine thread drives it.
  */
 public final class TornadoBackend implements Backend {
     private final ModelConfig c;
@@ -50,6 +59,8 @@ public final class TornadoBackend implements Backend {
     private final RouterStage[] routers;      // [L]
     private final ExpertStage[] experts;      // [L]
     private final HeadStage head;
+    private final StepStage step;             // the whole-step graph, or null (then the part graphs above)
+    private long executions, uploaded, downloaded; // since warm-up
     private final List<Stage> stages = new ArrayList<>();
     private final TornadoExecutionPlan plan;
     private final KernelProfiler profiler;    // null unless --profile-kernels
@@ -104,7 +115,8 @@ public final class TornadoBackend implements Backend {
         attention = new AttentionStage[L];
         routers = new RouterStage[L];
         experts = new ExpertStage[L];
-        for (int l = 0; l < L; l++) {
+        step = settings.resident() && holdsEverything(shard) ? add(new StepStage(c, w, arrays, b, fullPool, slidingPool, ringSlots, scheduler)) : null;
+        for (int l = 0; l < L && step == null; l++) {
             var lw = w.layers().get(l);
             if (shard.hasAttention(l)) {
                 attention[l] = add(new AttentionStage(l, c, lw, arrays, b, c.isSliding(l) ? slidingPool : fullPool, ringSlots, scheduler));
@@ -117,7 +129,7 @@ public final class TornadoBackend implements Backend {
                 experts[l] = add(new ExpertStage(l, c, lw, ids, arrays, b, scheduler));
             }
         }
-        head = shard.hasHead() ? add(new HeadStage(c, w, arrays, b, scheduler)) : null;
+        head = shard.hasHead() && step == null ? add(new HeadStage(c, w, arrays, b, scheduler)) : null;
         if (stages.isEmpty()) throw new IllegalArgumentException("the shard given to " + name + " holds nothing");
 
         ImmutableTaskGraph[] graphs = stages.stream().map(s -> s.graph.snapshot()).toArray(ImmutableTaskGraph[]::new);
@@ -138,9 +150,18 @@ public final class TornadoBackend implements Backend {
             }
             throw e;
         }
-        System.err.printf(Locale.ROOT, "%s: %s, %d task graphs compiled, %.2f GiB of weights and buffers resident (+%.1f MiB activations per graph) in %.1f s%n",
-                name, device.getPhysicalDevice().getDeviceName(), stages.size(), arrays.bytes() / (double) (1L << 30),
+        System.err.printf(Locale.ROOT, "%s: %s, %s compiled, %.2f GiB of weights and buffers resident (+%.1f MiB activations per graph) in %.1f s%n",
+                name, device.getPhysicalDevice().getDeviceName(), step != null ? "one whole-step task graph"
+                        : stages.size() + " task graphs (host-orchestrated parts)", arrays.bytes() / (double) (1L << 30),
                 b.bytes() / (double) (1L << 20), (System.nanoTime() - start) / 1e9);
+    }
+
+    private boolean holdsEverything(Shard shard) {
+        if (!shard.hasHead()) return false;
+        for (int l = 0; l < c.numLayers(); l++) {
+            if (!shard.hasAttention(l) || shard.expertCount(l) != c.numExperts()) return false;
+        }
+        return true;
     }
 
     private <S extends Stage> S add(S stage) {
@@ -165,6 +186,7 @@ public final class TornadoBackend implements Backend {
                     case RouterStage r -> r.size(1, tiled);
                     case ExpertStage e -> e.size(1, tiled);
                     case HeadStage h -> h.size(1, tiled);
+                    case StepStage st -> st.size(0, tiled, false, 0);
                     default -> throw new IllegalStateException();
                 }
                 long t0 = System.nanoTime();
@@ -176,6 +198,7 @@ public final class TornadoBackend implements Backend {
             }
         }
         if (profiler != null) profiler.drain(); // compilation and weight upload are not kernel time
+        executions = uploaded = downloaded = 0;
     }
 
     @Override
@@ -192,6 +215,7 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public void attention(int layer, TokenBatch batch, float[] x) {
+        partsOnly("attention");
         AttentionStage stage = attention[layer];
         if (stage == null) throw new IllegalArgumentException(name + " does not hold attention of layer " + layer);
         routedLayer = -1;
@@ -215,8 +239,28 @@ public final class TornadoBackend implements Backend {
     }
 
     private void attention(AttentionStage stage, TokenBatch batch, int start, int rows, float[] x) {
-        int H = c.hiddenSize(), half = c.headDim() / 2, meta = AttentionKernels.META;
+        int H = c.hiddenSize();
         TornadoKvCache[] caches = new TornadoKvCache[rows];
+        int tileCount = prepareRows(batch, start, rows, caches);
+        MemorySegment.copy(x, start * H, b.x.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, rows * H);
+
+        boolean tiled = rows > matvecRows;
+        boolean prefill = tiled && tileCount < rows;
+        setRows(rows, tiled);
+        b.params.set(Params.DECODE_ROWS, prefill ? 0 : rows);
+        b.params.set(Params.PREFILL_TILES, prefill ? tileCount : 0);
+        List<String> active = stage.size(rows, tiled, prefill, tileCount);
+        execute(stage, active, b.x, rows * H, b.normed, rows * H, b.routerLogits, rows * c.numExperts());
+        MemorySegment.copy(b.x.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, x, start * H, rows * H);
+        for (int t = 0; t < rows; t++) caches[t].advance(batch.positions()[start + t] + 1);
+    }
+
+    /**
+     * The attention inputs of rows {@code start .. start+rows} of {@code batch}: reserves cache pages, fills
+     * {@code caches} and the row metadata, page lists, prefill tiles and RoPE rows; returns the tile count.
+     */
+    private int prepareRows(TokenBatch batch, int start, int rows, TornadoKvCache[] caches) {
+        int half = c.headDim() / 2, meta = AttentionKernels.META;
         for (int t = 0; t < rows; t++) {
             if (!(batch.caches()[start + t] instanceof TornadoKvCache cache) || cache.owner != this) {
                 throw new IllegalArgumentException("row " + (start + t) + " carries a KV cache that " + name + " did not create");
@@ -260,23 +304,97 @@ public final class TornadoBackend implements Backend {
         copy(tilesHost, 2 * tileCount, b.tiles);
         copy(cosHost, rows * half, b.cos);
         copy(sinHost, rows * half, b.sin);
-        MemorySegment.copy(x, start * H, b.x.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, rows * H);
+        return tileCount;
+    }
 
-        boolean tiled = rows > matvecRows;
-        boolean prefill = tiled && tileCount < rows;
-        setRows(rows, tiled);
-        b.params.set(Params.DECODE_ROWS, prefill ? 0 : rows);
-        b.params.set(Params.PREFILL_TILES, prefill ? tileCount : 0);
-        List<String> active = stage.size(rows, tiled, prefill, tileCount);
-        execute(stage, active, b.x, rows * H, b.normed, rows * H, b.routerLogits, rows * c.numExperts());
-        MemorySegment.copy(b.x.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, x, start * H, rows * H);
-        for (int t = 0; t < rows; t++) caches[t].advance(batch.positions()[start + t] + 1);
+    // -------------------------------------------------------------------------------------------- whole step
+
+    @Override
+    public WholeStep wholeStep() {
+        return step == null ? null : this::forward;
+    }
+
+    /** {@link WholeStep#forward}: one execution of the step graph per {@code maxRows} rows. */
+    private void forward(TokenBatch batch, float[] logits, int logitsOffset, boolean allRows, WholeStep.StepTrace trace) {
+        int T = batch.size(), V = c.vocabSize(), H = c.hiddenSize(), k = c.expertsPerToken(), E = c.numExperts();
+        int record = trace == null ? 0 : RoutingKernels.RECORD_ROUTING | (trace.residuals() != null ? RoutingKernels.RECORD_RESIDUALS : 0);
+        for (int start = 0; start < T; start += b.maxRows) {
+            int rows = Math.min(b.maxRows, T - start);
+            TornadoKvCache[] caches = new TornadoKvCache[rows];
+            int tileCount = prepareRows(batch, start, rows, caches);
+            MemorySegment.copy(batch.tokens(), start, step.tokens.getSegment(), ValueLayout.JAVA_INT_UNALIGNED, 0, rows);
+            boolean tiled = rows > matvecRows;
+            boolean prefill = tiled && tileCount < rows;
+            setRows(rows, tiled);
+            b.params.set(Params.DECODE_ROWS, prefill ? 0 : rows);
+            b.params.set(Params.PREFILL_TILES, prefill ? tileCount : 0);
+            b.params.set(Params.RECORD, record);
+            boolean last = start + rows == T;
+            boolean wanted = logits != null && (allRows || last);
+            step.headParams.set(Params.ROWS, wanted ? rows : 0);
+            step.headParams.set(Params.MATVEC_ROWS, wanted && !tiled ? rows : 0);
+            step.headParams.set(Params.TILED_ROWS, wanted && tiled ? rows : 0);
+            List<String> active = step.size(rows, tiled, prefill, tileCount);
+            TornadoExecutionResult result = plan.withGraph(step.index).execute();
+            executions++;
+            uploaded += step.uploadBytes;
+            long copyStart = System.nanoTime();
+            if (wanted) {
+                int first = allRows ? 0 : rows - 1, count = allRows ? rows : 1;
+                readBack(result, step.logits, first * V, count * V);
+                MemorySegment.copy(step.logits.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, (long) first * V * 4, logits,
+                        logitsOffset + (allRows ? start * V : 0), count * V);
+            }
+            if (trace != null) {
+                int stride = 2 * k + E;
+                readBack(result, step.routing, 0, c.numLayers() * b.maxRows * stride);
+                for (int l = 0; l < c.numLayers(); l++) {
+                    for (int t = 0; t < rows; t++) {
+                        long at = ((long) (l * b.maxRows + t) * stride);
+                        for (int s = 0; s < k; s++) {
+                            trace.experts()[l][(start + t) * k + s] = (int) step.routing.get((int) at + s);
+                            trace.weights()[l][(start + t) * k + s] = step.routing.get((int) at + k + s);
+                        }
+                        MemorySegment.copy(step.routing.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, (at + 2 * k) * 4,
+                                trace.routerLogits()[l], (start + t) * E, E);
+                    }
+                }
+                if (trace.residuals() != null) {
+                    readBack(result, step.residuals, 0, (c.numLayers() + 1) * b.maxRows * H);
+                    for (int l = 0; l <= c.numLayers(); l++) {
+                        MemorySegment.copy(step.residuals.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, (long) l * b.maxRows * H * 4,
+                                trace.residuals()[l], start * H, rows * H);
+                    }
+                }
+            }
+            if (profiler != null) profiler.record(step, result, active, System.nanoTime() - copyStart);
+            for (int t = 0; t < rows; t++) caches[t].advance(batch.positions()[start + t] + 1);
+        }
+    }
+
+
+    private void readBack(TornadoExecutionResult result, FloatArray array, int offset, int count) {
+        result.transferToHost(new DataRange(array).withOffset(offset).withSize(count));
+        downloaded += 4L * count;
+    }
+
+    @Override
+    public DeviceTraffic deviceTraffic() {
+        return new DeviceTraffic(executions, uploaded, downloaded);
+    }
+
+    private void partsOnly(String what) {
+        if (step != null) {
+            throw new IllegalStateException(name + " holds the whole model and runs whole steps (Backend.wholeStep); "
+                    + what + " is served only by a backend built with -D" + TornadoSettings.PREFIX + "resident=false or for part of a model");
+        }
     }
 
     // ------------------------------------------------------------------------------------------------- MoE
 
     @Override
     public void router(int layer, int rows, float[] x, float[] normed, float[] routerLogits) {
+        partsOnly("router");
         RouterStage stage = routers[layer];
         if (stage == null) throw new IllegalArgumentException(name + " does not hold the router of layer " + layer);
         int H = c.hiddenSize(), E = c.numExperts();
@@ -298,6 +416,7 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public void expert(int layer, int expert, int[] rows, int count, float[] normed, float[] out) {
+        partsOnly("expert");
         ExpertStage stage = experts[layer];
         int local = stage == null ? -1 : stage.localIndex[expert];
         if (local < 0) throw new IllegalArgumentException(name + " does not hold expert " + expert + " of layer " + layer);
@@ -318,6 +437,7 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public void head(int rows, float[] x, float[] logits) {
+        partsOnly("head");
         if (head == null) throw new IllegalArgumentException(name + " does not hold the head");
         int H = c.hiddenSize(), V = c.vocabSize();
         for (int start = 0; start < rows; start += b.maxRows) {
@@ -341,11 +461,13 @@ public final class TornadoBackend implements Backend {
     /** Runs {@code stage}'s graph, then reads back the first {@code counts[i]} elements of each {@code outputs[i]}. */
     private void execute(Stage stage, List<String> activeTasks, Object... outputsAndCounts) {
         TornadoExecutionResult result = plan.withGraph(stage.index).execute();
+        executions++;
+        uploaded += stage.uploadBytes;
         long copyStart = System.nanoTime();
         for (int i = 0; i < outputsAndCounts.length; i += 2) {
             FloatArray array = (FloatArray) outputsAndCounts[i];
             int count = (Integer) outputsAndCounts[i + 1];
-            if (count > 0) result.transferToHost(new DataRange(array).withSize(count));
+            if (count > 0) readBack(result, array, 0, count);
         }
         if (profiler != null) profiler.record(stage, result, activeTasks, System.nanoTime() - copyStart);
     }

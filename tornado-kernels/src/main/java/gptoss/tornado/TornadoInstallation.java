@@ -40,6 +40,11 @@ final class TornadoInstallation {
             return "the JVM was not started with TornadoVM's argfile (set TORNADOVM_HOME to a TornadoVM installation; "
                     + "./gptoss then adds @$TORNADOVM_HOME/tornado-argfile)";
         }
+        // Before TornadoVM reads them (static options): the whole-step graph holds ~12 tasks per layer, past the
+        // default 4 KiB of TornadoVM bytecode per graph; and TornadoVM's own device-memory budget (default 4GB, a
+        // bookkeeping cap below the driver's) would refuse a model of more than 4 GB. Either can still be given.
+        if (System.getProperty("tornado.tvm.maxbytecodesize") == null) System.setProperty("tornado.tvm.maxbytecodesize", "1048576");
+        if (System.getProperty("tornado.device.memory") == null) System.setProperty("tornado.device.memory", "1024GB");
         try {
             Class.forName("uk.ac.manchester.tornado.api.TornadoExecutionPlan");
         } catch (ClassNotFoundException | LinkageError e) {

@@ -12,8 +12,11 @@ package gptoss.tornado;
  *                   ({@code -Dgptoss.tornado.kvTokens}, default 8192)
  * @param sequences  sequences whose sliding-window rings fit in the sliding KV pool at once
  *                   ({@code -Dgptoss.tornado.sequences}, default 16)
+ * @param resident   a backend holding the whole model runs whole steps on the device ({@link StepStage}, experimental:
+ *                   its routed expert kernels are not correct yet); false keeps the host-orchestrated part graphs
+ *                   ({@code -Dgptoss.tornado.resident}, default false)
  */
-record TornadoSettings(int maxRows, int matvecRows, int kvTokens, int sequences) {
+record TornadoSettings(int maxRows, int matvecRows, int kvTokens, int sequences, boolean resident) {
     static final String PREFIX = "gptoss.tornado.";
 
     TornadoSettings {
@@ -22,8 +25,14 @@ record TornadoSettings(int maxRows, int matvecRows, int kvTokens, int sequences)
         }
     }
 
+    /** Host-orchestrated parts or whole steps, the same sizes. */
+    TornadoSettings withResident(boolean on) {
+        return new TornadoSettings(maxRows, matvecRows, kvTokens, sequences, on);
+    }
+
     static TornadoSettings fromSystemProperties() {
-        return new TornadoSettings(property("maxRows", 32), property("matvecRows", 4), property("kvTokens", 8192), property("sequences", 16));
+        return new TornadoSettings(property("maxRows", 32), property("matvecRows", 4), property("kvTokens", 8192), property("sequences", 16),
+                "true".equalsIgnoreCase(System.getProperty(PREFIX + "resident", "false").trim()));
     }
 
     private static int property(String name, int fallback) {

@@ -39,14 +39,16 @@ class BackendEquivalenceTest {
         c = ckpt.config();
         pool = new WorkerPool(1);
         cpu = new CpuBackend(c, ckpt.weights(), pool);
-        tornado = TornadoTests.goldenBackend();
+        // The part-by-part calls are what a backend holding part of a model serves (resident = false).
+        tornado = TornadoTests.backend(ckpt, TornadoSettings.fromSystemProperties().withResident(false), false);
         // 5 rows per execution: larger calls are split, and the sliding ring holds only window + 5 positions.
-        small = TornadoTests.backend(ckpt, new TornadoSettings(5, 2, 256, 4), false);
+        small = TornadoTests.backend(ckpt, new TornadoSettings(5, 2, 256, 4, false), false);
     }
 
     @AfterAll
     static void close() {
         if (small != null) small.close();
+        if (tornado != null) tornado.close();
         if (pool != null) pool.close();
     }
 

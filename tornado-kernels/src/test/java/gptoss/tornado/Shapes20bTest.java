@@ -4,9 +4,11 @@ import gptoss.model.checkpoint.Checkpoint;
 import gptoss.model.config.ModelConfig;
 import gptoss.model.synth.SyntheticCheckpoint;
 import gptoss.runtime.backend.Backend;
+import gptoss.runtime.backend.DeviceTraffic;
 import gptoss.runtime.cpu.CpuBackend;
 import gptoss.runtime.cpu.WorkerPool;
 import gptoss.runtime.engine.Engine;
+import gptoss.runtime.engine.ForwardListener;
 import gptoss.runtime.engine.Placement;
 import gptoss.runtime.engine.Sequence;
 import org.junit.jupiter.api.AfterAll;
@@ -18,14 +20,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
 import static gptoss.tornado.TornadoTests.argmax;
 import static gptoss.tornado.TornadoTests.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -65,7 +70,7 @@ class Shapes20bTest {
         pool = new WorkerPool(Runtime.getRuntime().availableProcessors());
         ModelConfig c = ckpt.config();
         cpu = new Engine(c, ckpt.weights(), Placement.single(new CpuBackend(c, ckpt.weights(), pool), c), 4096, 128);
-        Backend device = TornadoTests.backend(ckpt, new TornadoSettings(16, 4, 1024, 4), false);
+        Backend device = TornadoTests.backend(ckpt, new TornadoSettings(16, 4, 1024, 4, false), false);
         tornado = new Engine(c, ckpt.weights(), Placement.single(device, c), 4096, 128);
     }
 
@@ -148,6 +153,42 @@ class Shapes20bTest {
         } finally {
             Arrays.stream(a).forEach(Sequence::close);
             Arrays.stream(b).forEach(Sequence::close);
+        }
+    }
+
+    /** The distinct experts each layer chose in one step. */
+    static final class Chosen implements ForwardListener {
+        final List<java.util.Set<Integer>> perLayer = new ArrayList<>();
+
+        @Override
+        public void onRouting(int layer, int sequence, int position, int token, int[] experts, float[] weights, float[] routerLogits) {
+            while (perLayer.size() <= layer) perLayer.add(new java.util.TreeSet<>());
+            for (int e : experts) perLayer.get(layer).add(e);
+        }
+    }
+
+    /**
+     * The device counters bench reports, against a count by hand for one host-orchestrated decode step: one
+     * execution per layer's attention (its router rides along), one per distinct chosen expert, one for the head;
+     * read back per layer the row, its normed copy and its router logits, per expert its output row, and the logits.
+     */
+    @Test
+    void deviceCountersOfADecodeStep() {
+        ModelConfig c = ckpt.config();
+        int H = c.hiddenSize(), E = c.numExperts(), V = c.vocabSize(), L = c.numLayers();
+        Backend device = tornado.placement().head();
+        try (Sequence s = tornado.newSequence()) {
+            float[] logits = tornado.forward(s, prompt(3, 5), false);
+            Chosen chosen = new Chosen();
+            tornado.addListener(chosen);
+            DeviceTraffic before = device.deviceTraffic();
+            tornado.forward(s, new int[]{argmax(logits, 0, V)}, false);
+            DeviceTraffic used = device.deviceTraffic().minus(before);
+            tornado.removeListener(chosen);
+            int experts = chosen.perLayer.stream().mapToInt(java.util.Set::size).sum();
+            assertEquals(L + experts + 1, used.executions(), "executions of one decode step");
+            assertEquals(4L * (L * (2L * H + E) + (long) experts * H + V), used.deviceToHostBytes(), "bytes read back");
+            assertTrue(used.hostToDeviceBytes() >= 4L * H * (L + experts + 1), "the rows went up: " + used);
         }
     }
 }

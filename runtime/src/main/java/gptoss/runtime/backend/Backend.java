@@ -55,6 +55,19 @@ public interface Backend extends AutoCloseable {
         return java.util.Map.of();
     }
 
+    /**
+     * Whole forward steps on this backend's device ({@link WholeStep}), or null when it serves only the calls
+     * above (the default). Only a backend holding the whole model offers them.
+     */
+    default WholeStep wholeStep() {
+        return null;
+    }
+
+    /** Executions and host/device copies since creation ({@link DeviceTraffic#NONE} for host backends). */
+    default DeviceTraffic deviceTraffic() {
+        return DeviceTraffic.NONE;
+    }
+
     @Override
     default void close() {
     }

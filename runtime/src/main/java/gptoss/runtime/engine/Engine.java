@@ -5,6 +5,8 @@ import gptoss.model.config.ModelConfig;
 import gptoss.runtime.backend.Backend;
 import gptoss.runtime.backend.KvCache;
 import gptoss.runtime.backend.TokenBatch;
+import gptoss.runtime.backend.WholeStep;
+import gptoss.runtime.backend.WholeStep.StepTrace;
 import gptoss.runtime.ops.TopKRouting;
 
 import java.util.Arrays;
@@ -44,6 +46,8 @@ public final class Engine implements AutoCloseable {
     private Sequence[] stepSequences = new Sequence[0];
     private final List<Backend> attentionBackends;
     private final TokenBatch[] stepBatches;
+    // The placement's only backend when it runs whole steps on its device (null: the engine orchestrates the parts).
+    private final WholeStep wholeStep;
 
     public Engine(ModelConfig config, ModelWeights weights, Placement placement, int maxContext, int prefillChunk) {
         if (maxContext < 1 || maxContext > config.maxContext()) {
@@ -59,6 +63,7 @@ public final class Engine implements AutoCloseable {
         this.lastRow = new float[config.hiddenSize()];
         this.attentionBackends = placement.attentionBackends();
         this.stepBatches = new TokenBatch[attentionBackends.size()];
+        this.wholeStep = placement.backends().size() == 1 ? placement.head().wholeStep() : null;
     }
 
     public Engine(ModelConfig config, ModelWeights weights, Placement placement) {
@@ -182,6 +187,10 @@ public final class Engine implements AutoCloseable {
     private void step(int[] tokens, int[] positions, Sequence[] rowSequences, float[] logits, int logitsOffset, boolean allRows) {
         int T = tokens.length, H = c.hiddenSize(), E = c.numExperts(), k = c.expertsPerToken();
         ensureCapacity(T);
+        if (wholeStep != null) {
+            stepOnDevice(tokens, positions, rowSequences, logits, logitsOffset, allRows);
+            return;
+        }
         for (int t = 0; t < T; t++) w.embedding().copyTo((long) tokens[t] * H, x, t * H, H);
         prepareBatches(tokens, positions, rowSequences);
         reportResiduals(0, T, positions, rowSequences);
@@ -206,6 +215,29 @@ public final class Engine implements AutoCloseable {
         } else {
             System.arraycopy(x, (T - 1) * H, lastRow, 0, H);
             head.head(1, lastRow, logits);
+        }
+    }
+
+    /**
+     * The same step run whole by the placement's only backend (its activations stay on its device); the routing
+     * and residuals come back only for listeners, which then see what {@link #step} would show them.
+     */
+    private void stepOnDevice(int[] tokens, int[] positions, Sequence[] rowSequences, float[] logits, int logitsOffset, boolean allRows) {
+        int T = tokens.length, H = c.hiddenSize(), E = c.numExperts(), k = c.expertsPerToken();
+        prepareBatches(tokens, positions, rowSequences);
+        boolean residuals = listeners.stream().anyMatch(ForwardListener::wantsResiduals);
+        StepTrace trace = listeners.isEmpty() ? null : StepTrace.of(c.numLayers(), T, k, E, H, residuals);
+        wholeStep.forward(stepBatches[0], logits, logitsOffset, allRows, trace);
+        if (trace == null) return;
+        if (residuals) System.arraycopy(trace.residuals()[0], 0, x, 0, T * H);
+        reportResiduals(0, T, positions, rowSequences);
+        for (int layer = 0; layer < c.numLayers(); layer++) {
+            System.arraycopy(trace.experts()[layer], 0, routeExperts, 0, T * k);
+            System.arraycopy(trace.weights()[layer], 0, routeWeights, 0, T * k);
+            System.arraycopy(trace.routerLogits()[layer], 0, routerLogits, 0, T * E);
+            reportRouting(layer, tokens, positions, rowSequences);
+            if (residuals) System.arraycopy(trace.residuals()[layer + 1], 0, x, 0, T * H);
+            reportResiduals(layer + 1, T, positions, rowSequences);
         }
     }
 

@@ -19,6 +19,8 @@ public final class Params {
     public static final int PREFILL_TILES = 4;
     /** Expert, as its index among the experts this backend holds in the layer. */
     public static final int EXPERT = 5;
+    /** What the whole-step graph copies to its record arrays for listeners (bits of {@link RoutingKernels}). */
+    public static final int RECORD = 6;
     public static final int SIZE = 8;
 
     /** Flag of the matmul kernels: add a bias. */
