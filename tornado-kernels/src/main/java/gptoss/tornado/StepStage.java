@@ -104,10 +104,10 @@ final class StepStage extends Stage {
             ShortArray wr = arrays.bf16("layer " + l + " router", lw.router());
             FloatArray br = arrays.floats(lw.routerBias());
             long mlp1Elements = 2L * I * H, mlp2Elements = (long) H * I;
-            ByteArray blocks1 = arrays.mxfp4(lw.mlp1(), all, mlp1Elements, false);
-            ByteArray scales1 = arrays.mxfp4(lw.mlp1(), all, mlp1Elements, true);
-            ByteArray blocks2 = arrays.mxfp4(lw.mlp2(), all, mlp2Elements, false);
-            ByteArray scales2 = arrays.mxfp4(lw.mlp2(), all, mlp2Elements, true);
+            ByteArray blocks1 = arrays.mxfp4(lw.mlp1(), all, mlp1Elements, H, false);
+            ByteArray scales1 = arrays.mxfp4(lw.mlp1(), all, mlp1Elements, H, true);
+            ByteArray blocks2 = arrays.mxfp4(lw.mlp2(), all, mlp2Elements, I, false);
+            ByteArray scales2 = arrays.mxfp4(lw.mlp2(), all, mlp2Elements, I, true);
             FloatArray bias1 = arrays.floats(lw.mlp1Bias());
             FloatArray bias2 = arrays.floats(lw.mlp2Bias());
             keys[l] = arrays.zeros((long) pool.slots() * KV);
