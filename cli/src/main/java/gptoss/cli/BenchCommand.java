@@ -1,5 +1,6 @@
 package gptoss.cli;
 
+import gptoss.api.LoadedModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -69,7 +70,7 @@ final class BenchCommand implements Callable<Integer> {
         if (bufferMib < 1 || block < 1) throw new IllegalArgumentException("--bandwidth-buffer-mib and --bandwidth-every must be >= 1");
         double loadBefore = ProcessMemory.loadAverage();
         int threads = model.threads();
-        try (LoadedModel m = LoadedModel.open(model)) {
+        try (LoadedModel m = model.load()) {
             Engine engine = m.engine();
             RoutingProfiler profiler = profileExperts ? RoutingProfiler.attach(engine) : null;
             int V = m.config().vocabSize();

@@ -1,5 +1,6 @@
 package gptoss.cli;
 
+import gptoss.api.GptOss;
 import gptoss.generation.Generator;
 import gptoss.model.tokenizer.HarmonyTokenizer;
 import gptoss.sampling.Sampler;
@@ -52,14 +53,17 @@ final class GenerateCommand implements Callable<Integer> {
         int[] ids = TokenIdsOption.parse(tokens);
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
         Sampler sampler = Sampler.of(temperature, topP, seed);
-        try (LoadedModel m = LoadedModel.open(model);
+        try (GptOss m = model.open();
              RouterTraceWriter trace = routerTrace == null ? null : new RouterTraceWriter(routerTrace)) {
-            if (trace != null) m.engine().addListener(trace);
+            if (trace != null) m.model().engine().addListener(trace);
             Set<Integer> stops = new HashSet<>();
             for (int s : stop) stops.add(s);
             if (stopOnEos && m.config().eosTokenId() >= 0) stops.add(m.config().eosTokenId());
-            Generator.Result r = new Generator(m.engine(), sampler)
-                    .generate(m.engine().newSequence(), ids, maxTokens, stops, token -> true);
+            if (maxTokens == 0) {
+                System.out.println();
+                return 0;
+            }
+            Generator.Result r = new Generator(m, sampler).generate(ids, maxTokens, stops, token -> true);
             if (printIds) {
                 StringBuilder line = new StringBuilder();
                 for (int t : r.tokens()) line.append(line.isEmpty() ? "" : " ").append(t);
@@ -70,7 +74,7 @@ final class GenerateCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "%d prompt tokens (%.1f tok/s), %d generated (%.2f tok/s), stop: %s%n",
                     r.promptTokens(), r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(),
                     r.reason().name().toLowerCase(Locale.ROOT).replace('_', ' '));
-            System.err.println(m.memoryReport());
+            System.err.println(m.model().memoryReport());
         }
         return 0;
     }
