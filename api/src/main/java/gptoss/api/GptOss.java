@@ -42,9 +42,17 @@ public final class GptOss implements AutoCloseable {
     private final Scheduler scheduler;
     private final HarmonyChat harmony = HarmonyChat.standard();
     private final String id;
+    private final SelectorFactory selectors;
 
-    private GptOss(LoadedModel model, GptOssOptions options) {
+    /** Makes each request's {@link TokenSelector} from its settings; {@link Sampling#selector} unless replaced. */
+    @FunctionalInterface
+    public interface SelectorFactory {
+        TokenSelector create(GenerationParams params);
+    }
+
+    private GptOss(LoadedModel model, GptOssOptions options, SelectorFactory selectors) {
         this.model = model;
+        this.selectors = selectors;
         this.id = model.checkpoint().directory().getFileName().toString();
         this.scheduler = new Scheduler(model.engine(), options.maxSequences(), options.queueCapacity(), options.prefillChunk(),
                 options.prefixCacheEntries(), options.prefixCacheBytes());
@@ -52,9 +60,14 @@ public final class GptOss implements AutoCloseable {
 
     /** Opens a checkpoint folder (Hugging Face or {@code original/} layout) and starts its scheduler. */
     public static GptOss open(Path checkpoint, GptOssOptions options) {
+        return open(checkpoint, options, Sampling::selector);
+    }
+
+    /** The same, choosing tokens with {@code selectors} (e.g. a scripted selector in tests, a custom sampler). */
+    public static GptOss open(Path checkpoint, GptOssOptions options, SelectorFactory selectors) {
         LoadedModel m = LoadedModel.open(checkpoint, options);
         try {
-            return new GptOss(m, options);
+            return new GptOss(m, options, selectors);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -100,6 +113,13 @@ public final class GptOss implements AutoCloseable {
         return RoutingProfiler.attach(model.engine());
     }
 
+    /** Starts counting the tokens routed to each expert of each layer (all requests). */
+    public ExpertLoad attachExpertLoad() {
+        ExpertLoad load = new ExpertLoad(config().numLayers(), config().numExperts());
+        model.engine().addListener(load);
+        return load;
+    }
+
     /** The prompt token ids a chat request renders to. */
     public int[] render(ChatRequest request) {
         return harmony.renderer().renderConversationForCompletion(request.conversation(), Role.ASSISTANT);
@@ -139,7 +159,7 @@ public final class GptOss implements AutoCloseable {
         GenerationParams p = request.params();
         if (prompt.length + p.maxTokens() > maxContext()) throw new ContextOverflowException(prompt.length, p.maxTokens(), maxContext());
         ChatRun run = new ChatRun(harmony.newCompletionParser(), listener, p.stop());
-        Scheduler.Job job = scheduler.submit(new Scheduler.Request(prompt, p.maxTokens(), harmony.stopTokens(), Sampling.selector(p)), run);
+        Scheduler.Job job = scheduler.submit(new Scheduler.Request(prompt, p.maxTokens(), harmony.stopTokens(), selectors.create(p)), run);
         CompletableFuture<ChatResult> result = job.result().thenApply(run::finish);
         return new ChatHandle(job, result);
     }
@@ -181,7 +201,7 @@ public final class GptOss implements AutoCloseable {
             if (!delta.isEmpty()) onText.accept(delta);
             return !stopper.stopped();
         };
-        Scheduler.Job job = scheduler.submit(new Scheduler.Request(prompt, p.maxTokens(), stops, Sampling.selector(p)), listener);
+        Scheduler.Job job = scheduler.submit(new Scheduler.Request(prompt, p.maxTokens(), stops, selectors.create(p)), listener);
         CompletableFuture<CompletionResult> result = job.result().thenApply(r -> {
             if (!stopper.stopped()) {
                 String rest = stopper.append(decoder.flush()) + stopper.flush();
