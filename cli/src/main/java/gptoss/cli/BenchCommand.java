@@ -61,12 +61,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--profile-experts", description = "Record every routing decision with the expert profiler during the run (measures its overhead).")
     boolean profileExperts;
 
+    @Option(names = "--sequences", defaultValue = "1", paramLabel = "N",
+            description = "Also measure batched decoding: N sequences per engine step against 1, alternating in the same run "
+                    + "(each after a prompt of min(--prompt-tokens, 128) tokens; default: ${DEFAULT-VALUE} = off).")
+    int sequences;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         if (promptTokens < 1 || genTokens < 1 || repetitions < 1) throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be >= 1");
+        if (sequences < 1) throw new IllegalArgumentException("--sequences must be >= 1");
         if (bufferMib < 1 || block < 1) throw new IllegalArgumentException("--bandwidth-buffer-mib and --bandwidth-every must be >= 1");
         double loadBefore = ProcessMemory.loadAverage();
         int threads = model.threads();
@@ -141,10 +147,23 @@ final class BenchCommand implements Callable<Integer> {
                 hugeWeights = ProcessMemory.fileHugePageBytes();
                 kv = seq.cacheBytes();
             }
+            double[] batch1 = null, batchN = null;
+            if (sequences > 1) {
+                int context = Math.min(promptTokens, 128);
+                batch1 = new double[repetitions];
+                batchN = new double[repetitions];
+                batchDecode(engine, sequences, context, 2, random); // warm-up of the multi-row kernels
+                for (int r = 0; r < repetitions; r++) {
+                    batch1[r] = batchDecode(engine, 1, context, genTokens, random);
+                    batchN[r] = batchDecode(engine, sequences, context, genTokens, random);
+                    System.err.printf(Locale.ROOT, "batched decode %d/%d: 1 sequence %.2f tok/s, %d sequences %.2f tok/s%n",
+                            r + 1, repetitions, batch1[r], sequences, batchN[r]);
+                }
+            }
             double bpt = median(bytesPerToken);
             Report report = new Report(m, threads, promptTokens, genTokens, model.prefillChunk, pp, tg, bandwidth, bytesPerToken,
                     fraction, bpt, median(tg) * bpt / 1e9, median(fraction), rss, kv, hugeWeights, loadBefore, ProcessMemory.loadAverage(),
-                    traffic.fixedBytesPerToken());
+                    traffic.fixedBytesPerToken(), sequences, batch1, batchN);
             System.out.println(json ? report.json() : report.table());
             if (profiler != null) {
                 profiler.close();
@@ -167,6 +186,40 @@ final class BenchCommand implements Callable<Integer> {
             pass.run(pool);
             best = Math.max(best, pass.bytes() / (double) (System.nanoTime() - start));
         }
+        return best;
+    }
+
+    /**
+     * Aggregate decode rate of {@code n} sequences stepped together (one {@link Engine#decode} call per step), each
+     * after its own random prompt of {@code context} tokens: n × steps / time, in tokens per second.
+     */
+    private static double batchDecode(Engine engine, int n, int context, int steps, SplittableRandom random) {
+        int V = engine.config().vocabSize();
+        Sequence[] seqs = new Sequence[n];
+        int[] tokens = new int[n];
+        try {
+            float[] logits = new float[V];
+            for (int i = 0; i < n; i++) {
+                seqs[i] = engine.newSequence();
+                int[] prompt = new int[context];
+                for (int t = 0; t < context; t++) prompt[t] = random.nextInt(V);
+                engine.forward(seqs[i], prompt, false, logits);
+                tokens[i] = argmax(logits);
+            }
+            long start = System.nanoTime();
+            for (int s = 0; s < steps; s++) {
+                float[] rows = engine.decode(seqs, tokens);
+                for (int i = 0; i < n; i++) tokens[i] = argmax(rows, i * V, V);
+            }
+            return (double) n * steps * 1e9 / (System.nanoTime() - start);
+        } finally {
+            for (Sequence s : seqs) if (s != null) s.close();
+        }
+    }
+
+    private static int argmax(float[] v, int offset, int length) {
+        int best = 0;
+        for (int i = 1; i < length; i++) if (v[offset + i] > v[offset + best]) best = i;
         return best;
     }
 
@@ -203,7 +256,7 @@ final class BenchCommand implements Callable<Integer> {
     private record Report(LoadedModel m, int threads, int promptTokens, int genTokens, int prefillChunk, double[] pp, double[] tg, double[] bandwidth,
                           double[] runBytesPerToken, double[] runFractions, double bytesPerToken,
                           double achievedGbPerSecond, double rooflineFraction, long rssBytes, long kvBytes, long hugePageWeightBytes,
-                          double loadBefore, double loadAfter, long fixedBytesPerToken) {
+                          double loadBefore, double loadAfter, long fixedBytesPerToken, int sequences, double[] batch1, double[] batchN) {
 
         String json() throws Exception {
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -236,6 +289,14 @@ final class BenchCommand implements Callable<Integer> {
             o.put("weights_in_huge_pages_bytes", hugePageWeightBytes);
             o.put("load_average_before", loadBefore);
             o.put("load_average_after", loadAfter);
+            if (batchN != null) {
+                o.put("sequences", sequences);
+                o.put("tg_aggregate_tokens_per_s", median(batchN));
+                o.put("tg_aggregate_tokens_per_s_min", BenchCommand.min(batchN));
+                o.put("tg_aggregate_tokens_per_s_max", BenchCommand.max(batchN));
+                o.put("tg_batch1_tokens_per_s", median(batch1));
+                o.put("tg_aggregate_speedup", median(batchN) / median(batch1));
+            }
             var runs = o.putArray("runs");
             for (int r = 0; r < pp.length; r++) {
                 runs.addObject().put("pp_tokens_per_s", pp[r]).put("tg_tokens_per_s", tg[r]).put("read_bandwidth_gb_s", bandwidth[r])
@@ -265,6 +326,12 @@ final class BenchCommand implements Callable<Integer> {
                 b.append(String.format(Locale.ROOT, "weights in 2 MiB pages     %.2f GiB of %.2f GiB mapped%s%n", hugePageWeightBytes / (double) (1L << 30),
                         checkpoint / (double) (1L << 30), hugePageWeightBytes < checkpoint / 2
                                 ? " (parts cached in small pages before; see README, Performance)" : ""));
+            }
+            if (batchN != null) {
+                row(b, "batch of 1: tokens/s", batch1);
+                row(b, "batch of " + sequences + ": tokens/s", batchN);
+                b.append(String.format(Locale.ROOT, "batched decode speedup     %.2f x (aggregate over %d sequences / 1 sequence)%n",
+                        median(batchN) / median(batch1), sequences));
             }
             b.append(String.format(Locale.ROOT, "load average               %.2f before, %.2f after", loadBefore, loadAfter));
             return b.toString();

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 DevicesCommand.class,
                 BenchCommand.class,
                 ServeCommand.class,
+                BenchServeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
