@@ -1,7 +1,12 @@
 package gptoss.api;
 
 import gptoss.model.config.ModelConfig;
+import gptoss.model.harmony.Content;
+import gptoss.model.harmony.Conversation;
+import gptoss.model.harmony.DeveloperContent;
 import gptoss.model.harmony.HarmonyChat;
+import gptoss.model.harmony.ToolDescription;
+import gptoss.model.harmony.ToolNamespace;
 import gptoss.model.harmony.HarmonyEvent;
 import gptoss.model.harmony.HarmonyRenderer;
 import gptoss.model.harmony.HarmonyStreamParser;
@@ -14,7 +19,9 @@ import gptoss.runtime.profile.RoutingProfiler;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -42,7 +49,7 @@ public final class GptOss implements AutoCloseable {
     private final Scheduler scheduler;
     private final HarmonyChat harmony = HarmonyChat.standard();
     private final String id;
-    private final SelectorFactory selectors;
+    private final SelectorFactory selectors, completionSelectors;
 
     /** Makes each request's {@link TokenSelector} from its settings; {@link Sampling#selector} unless replaced. */
     @FunctionalInterface
@@ -53,6 +60,8 @@ public final class GptOss implements AutoCloseable {
     private GptOss(LoadedModel model, GptOssOptions options, SelectorFactory selectors) {
         this.model = model;
         this.selectors = selectors;
+        // raw completions: a JSON constraint applies from the first token (no Harmony header to force)
+        this.completionSelectors = selectors == DEFAULT_SELECTORS ? Sampling::completionSelector : selectors;
         this.id = model.checkpoint().directory().getFileName().toString();
         this.scheduler = new Scheduler(model.engine(), options.maxSequences(), options.queueCapacity(), options.prefillChunk(),
                 options.prefixCacheEntries(), options.prefixCacheBytes());
@@ -60,8 +69,10 @@ public final class GptOss implements AutoCloseable {
 
     /** Opens a checkpoint folder (Hugging Face or {@code original/} layout) and starts its scheduler. */
     public static GptOss open(Path checkpoint, GptOssOptions options) {
-        return open(checkpoint, options, Sampling::selector);
+        return open(checkpoint, options, DEFAULT_SELECTORS);
     }
+
+    private static final SelectorFactory DEFAULT_SELECTORS = Sampling::selector;
 
     /** The same, choosing tokens with {@code selectors} (e.g. a scripted selector in tests, a custom sampler). */
     public static GptOss open(Path checkpoint, GptOssOptions options, SelectorFactory selectors) {
@@ -158,10 +169,27 @@ public final class GptOss implements AutoCloseable {
         int[] prompt = render(request);
         GenerationParams p = request.params();
         if (prompt.length + p.maxTokens() > maxContext()) throw new ContextOverflowException(prompt.length, p.maxTokens(), maxContext());
+        if (p.constraint() != null && p.constraint().kind() == GenerationParams.OutputConstraint.Kind.TOOL_CALL) {
+            p = p.withConstraint(p.constraint().withFunctions(functions(request.conversation())));
+        }
         ChatRun run = new ChatRun(harmony.newCompletionParser(), listener, p.stop());
         Scheduler.Job job = scheduler.submit(new Scheduler.Request(prompt, p.maxTokens(), harmony.stopTokens(), selectors.create(p)), run);
         CompletableFuture<ChatResult> result = job.result().thenApply(run::finish);
         return new ChatHandle(job, result);
+    }
+
+    /** The conversation's functions (the developer message's {@code functions} namespace): name → parameters schema. */
+    static Map<String, String> functions(Conversation conversation) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Message m : conversation.messages()) {
+            for (Content c : m.content()) {
+                if (!(c instanceof DeveloperContent d)) continue;
+                ToolNamespace ns = d.tools().get(ToolNamespace.FUNCTIONS);
+                if (ns == null) continue;
+                for (ToolDescription t : ns.tools()) out.put(t.name(), t.parameters() == null ? null : t.parameters().toString());
+            }
+        }
+        return out;
     }
 
     /** A raw text completion in flight (no Harmony formatting). */
@@ -201,15 +229,18 @@ public final class GptOss implements AutoCloseable {
             if (!delta.isEmpty()) onText.accept(delta);
             return !stopper.stopped();
         };
-        Scheduler.Job job = scheduler.submit(new Scheduler.Request(prompt, p.maxTokens(), stops, selectors.create(p)), listener);
+        Scheduler.Job job = scheduler.submit(new Scheduler.Request(prompt, p.maxTokens(), stops, completionSelectors.create(p)), listener);
         CompletableFuture<CompletionResult> result = job.result().thenApply(r -> {
             if (!stopper.stopped()) {
                 String rest = stopper.append(decoder.flush()) + stopper.flush();
                 text.append(rest);
                 if (!rest.isEmpty()) onText.accept(rest);
             }
-            FinishReason reason = stopper.stopped() || r.reason() == Scheduler.StopReason.STOP_TOKEN ? FinishReason.STOP
-                    : r.reason() == Scheduler.StopReason.CANCELLED ? FinishReason.CANCELLED : FinishReason.LENGTH;
+            FinishReason reason = switch (r.reason()) {
+                case STOP_TOKEN, STOP_STRING, CONSTRAINT_COMPLETE -> FinishReason.STOP;
+                case CANCELLED -> stopper.stopped() ? FinishReason.STOP : FinishReason.CANCELLED;
+                case MAX_TOKENS, CONTEXT_FULL -> stopper.stopped() ? FinishReason.STOP : FinishReason.LENGTH;
+            };
             return new CompletionResult(text.toString(), reason, new Usage(r.promptTokens(), r.cachedTokens(), r.tokens().length), r.tokens());
         });
         return new CompletionHandle(job, result);
@@ -286,7 +317,7 @@ public final class GptOss implements AutoCloseable {
             if (stopper.stopped()) reason = FinishReason.STOP;
             else if (!calls.isEmpty() || lastToken == SpecialTokens.CALL) reason = FinishReason.TOOL_CALLS;
             else reason = switch (r.reason()) {
-                case STOP_TOKEN -> FinishReason.STOP;
+                case STOP_TOKEN, STOP_STRING, CONSTRAINT_COMPLETE -> FinishReason.STOP;
                 case MAX_TOKENS, CONTEXT_FULL -> FinishReason.LENGTH;
                 case CANCELLED -> FinishReason.CANCELLED;
             };

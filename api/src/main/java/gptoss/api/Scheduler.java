@@ -2,6 +2,7 @@ package gptoss.api;
 
 import gptoss.runtime.engine.Engine;
 import gptoss.runtime.engine.Sequence;
+import gptoss.sampling.StopReason;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -31,9 +32,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * Listeners run on the scheduler thread and must return quickly (hand tokens to another thread to do I/O).
  */
 public final class Scheduler implements AutoCloseable {
-
-    /** Why a generation ended. */
-    public enum StopReason { STOP_TOKEN, MAX_TOKENS, CONTEXT_FULL, CANCELLED }
 
     /** The waiting queue is full: try again later (HTTP 429). */
     public static final class QueueFullException extends RuntimeException {
@@ -356,8 +354,18 @@ public final class Scheduler implements AutoCloseable {
     /** Picks a job's next token from its logits row, tells its listener, and ends the job or queues the token. */
     private void take(Job j, float[] logits, int offset) {
         j.pending = -1;
-        int token = j.request.selector().select(logits, offset, engine.config().vocabSize());
-        j.request.selector().accept(token);
+        TokenSelector selector = j.request.selector();
+        int token;
+        try {
+            selector.setRemainingTokens(j.out.length - j.count);
+            token = selector.select(logits, offset, engine.config().vocabSize());
+            selector.accept(token);
+        } catch (RuntimeException e) { // this request's sampler or constraint failed: it alone ends
+            active.remove(j);
+            j.sequence.close();
+            j.result.completeExceptionally(e);
+            return;
+        }
         j.out[j.count++] = token;
         generated.incrementAndGet();
         try {
@@ -371,6 +379,7 @@ public final class Scheduler implements AutoCloseable {
         StopReason reason = null;
         if (j.cancelled) reason = StopReason.CANCELLED;
         else if (j.request.stopTokens().contains(token)) reason = StopReason.STOP_TOKEN;
+        else if (selector.isTerminated()) reason = StopReason.CONSTRAINT_COMPLETE;
         else if (j.count == j.request.maxTokens()) reason = StopReason.MAX_TOKENS;
         else if (j.count == j.out.length || j.sequence.length() + 1 > engine.maxContext()) reason = StopReason.CONTEXT_FULL;
         if (reason == null) {

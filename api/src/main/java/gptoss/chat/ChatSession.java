@@ -11,6 +11,7 @@ import gptoss.model.harmony.ReasoningEffort;
 import gptoss.model.harmony.Role;
 import gptoss.model.harmony.SystemContent;
 import gptoss.sampling.Sampler;
+import gptoss.sampling.StopReason;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +26,7 @@ import java.util.function.Consumer;
 public final class ChatSession {
 
     /** What one assistant turn produced. */
-    public record Turn(List<Message> messages, Generator.StopReason reason, int promptTokens, int reusedTokens,
+    public record Turn(List<Message> messages, StopReason reason, int promptTokens, int reusedTokens,
                        int generatedTokens, double promptTokensPerSecond, double generatedTokensPerSecond,
                        List<String> diagnostics) {
         /** The text of the final-channel messages (the answer). */

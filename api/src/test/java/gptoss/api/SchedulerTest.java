@@ -90,7 +90,7 @@ class SchedulerTest {
             first.cancel();
             release.countDown();
             Scheduler.Result r = first.await();
-            assertEquals(Scheduler.StopReason.CANCELLED, r.reason());
+            assertEquals(gptoss.sampling.StopReason.CANCELLED, r.reason());
             assertTrue(r.tokens().length < 500);
             assertEquals(0, m.scheduler().activeSequences());
             // the freed slot takes the next request

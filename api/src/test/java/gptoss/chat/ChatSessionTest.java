@@ -84,7 +84,7 @@ class ChatSessionTest {
             events.add(e);
             if (e instanceof HarmonyEvent.ContentDelta d && "final".equals(d.header().channel())) streamedFinal.append(d.text());
         }, () -> false);
-        assertEquals(Generator.StopReason.STOP_TOKEN, turn.reason());
+        assertEquals(gptoss.sampling.StopReason.STOP_TOKEN, turn.reason());
         assertEquals(ANSWER.length, turn.generatedTokens());
         assertEquals("2 + 2 = 4.", turn.answer());
         assertEquals("2 + 2 = 4.", streamedFinal.toString());
@@ -129,12 +129,12 @@ class ChatSessionTest {
         ChatSession session = new ChatSession(model, new ScriptedSampler(200005, 17196, 200008, 17),
                 SystemContent.defaults().withReasoningEffort(ReasoningEffort.HIGH), 9);
         ChatSession.Turn turn = session.send("Count forever", e -> { }, () -> false);
-        assertEquals(Generator.StopReason.MAX_TOKENS, turn.reason());
+        assertEquals(gptoss.sampling.StopReason.MAX_TOKENS, turn.reason());
         assertEquals(9, turn.generatedTokens());
 
         int[] calls = {0};
         ChatSession.Turn cancelled = session.send("Again", e -> { }, () -> ++calls[0] >= 3);
-        assertEquals(Generator.StopReason.CANCELLED, cancelled.reason());
+        assertEquals(gptoss.sampling.StopReason.CANCELLED, cancelled.reason());
         assertEquals(3, cancelled.generatedTokens());
         session.reset();
         assertEquals(1, session.conversation().messages().size(), "only the system message is left");

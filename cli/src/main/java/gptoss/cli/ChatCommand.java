@@ -30,8 +30,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        chat.check(); // bad flags are usage errors before the model loads
         try (GptOss m = model.open()) {
-            ChatSession session = new ChatSession(m, chat.sampler(), chat.system(), chat.maxTokens);
+            ChatSession session = new ChatSession(m, chat.sampler(m.config().vocabSize()), chat.system(), chat.maxTokens);
             boolean showReasoning = chat.showReasoning;
             installInterruptHandler();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

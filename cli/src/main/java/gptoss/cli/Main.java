@@ -41,6 +41,7 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("error: " + describe(e));
+            if (e instanceof UsageException) return 2;
             if (Boolean.getBoolean("gptoss.debug")) e.printStackTrace(commandLine.getErr());
             return 1;
         });
@@ -52,7 +53,7 @@ public final class Main implements Runnable {
     }
 
     static String describe(Throwable e) {
-        if (e instanceof InvalidModelException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+        if (e instanceof UsageException || e instanceof InvalidModelException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
             return e.getMessage();
         }
         if (e instanceof java.nio.file.NoSuchFileException n) return "file not found: " + n.getFile();

@@ -29,8 +29,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        chat.check(); // bad flags are usage errors before the model loads
         try (GptOss m = model.open()) {
-            ChatSession session = new ChatSession(m, chat.sampler(), chat.system(), chat.maxTokens);
+            ChatSession session = new ChatSession(m, chat.sampler(m.config().vocabSize()), chat.system(), chat.maxTokens);
             HarmonyChat harmony = HarmonyChat.standard();
             TranscriptPrinter printer = new TranscriptPrinter(System.out, System.err, chat.showReasoning, chat.color());
             TextDecoder decoder = harmony.tokenizer().newTextDecoder();

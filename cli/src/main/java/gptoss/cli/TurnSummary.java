@@ -1,7 +1,7 @@
 package gptoss.cli;
 
 import gptoss.chat.ChatSession;
-import gptoss.generation.Generator;
+import gptoss.sampling.StopReason;
 
 import java.util.Locale;
 
@@ -16,8 +16,10 @@ final class TurnSummary {
             case MAX_TOKENS -> "max tokens reached (" + maxTokens + ") before a stop token";
             case CONTEXT_FULL -> "context full";
             case CANCELLED -> "stopped by user";
+            case STOP_STRING -> "stop string";
+            case CONSTRAINT_COMPLETE -> "JSON complete";
         };
-        if (turn.reason() == Generator.StopReason.MAX_TOKENS && turn.messages().stream().noneMatch(m -> "final".equals(m.channel()))) {
+        if (turn.reason() == StopReason.MAX_TOKENS && turn.messages().stream().noneMatch(m -> "final".equals(m.channel()))) {
             ending += "; no final answer";
         }
         System.err.printf(Locale.ROOT, "[%s · prompt %d tokens (%d cached) at %.1f tok/s · %d generated at %.2f tok/s%s]%n",

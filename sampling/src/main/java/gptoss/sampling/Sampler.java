@@ -3,13 +3,34 @@ package gptoss.sampling;
 /** Picks the next token from a row of logits. */
 public interface Sampler {
 
-    /** The chosen token id from {@code logits[offset .. offset + vocab)}. */
+    /** The chosen token id from {@code logits[offset .. offset + vocab)} (the row may be modified in place). */
     int sample(float[] logits, int offset, int vocab);
 
-    /** Greedy when {@code temperature} is 0, else softmax sampling at that temperature with nucleus {@code topP}. */
+    /** Tells the sampler which token the sequence took (history for penalties, constraint state). */
+    default void accept(int token) {
+    }
+
+    /**
+     * Greedy when {@code temperature} is 0, else softmax sampling at that temperature with nucleus {@code topP}:
+     * {@link SamplingParams} with those fields, sized to the vocabulary on the first call.
+     */
     static Sampler of(double temperature, double topP, long seed) {
         if (temperature < 0) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
-        return temperature == 0 ? new GreedySampler() : new TemperatureSampler(temperature, topP, seed);
+        SamplingParams params = SamplingParams.defaults().withTemperature(temperature).withTopP(topP).withSeed(seed);
+        return new Sampler() {
+            private LogitSampler delegate;
+
+            @Override
+            public int sample(float[] logits, int offset, int vocab) {
+                if (delegate == null) delegate = params.newSampler(vocab);
+                return delegate.sample(logits, offset, vocab);
+            }
+
+            @Override
+            public void accept(int token) {
+                if (delegate != null) delegate.accept(token);
+            }
+        };
     }
 }

@@ -10,6 +10,8 @@ import gptoss.api.ChatRequest;
 import gptoss.api.ChatResult;
 import gptoss.api.ContextOverflowException;
 import gptoss.api.FinishReason;
+import gptoss.api.Sampling;
+import gptoss.sampling.SamplingParams;
 import gptoss.api.GenerationParams;
 import gptoss.api.GptOss;
 import gptoss.api.Scheduler;
@@ -37,7 +39,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -127,6 +131,9 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (HarmonyFormatException e) {
                 status = 400;
                 sendError(res, ApiError.invalid(paramOf(e.getMessage()), e.getMessage()));
+            } catch (Sampling.UnsupportedSchemaException e) {
+                status = 400;
+                sendError(res, ApiError.invalid(e.param(), e.getMessage()));
             } catch (IllegalArgumentException e) {
                 status = 400;
                 sendError(res, ApiError.invalid(null, e.getMessage()));
@@ -253,7 +260,44 @@ public final class OpenAiServer implements AutoCloseable {
         Double topP = number(root, "top_p", Double.MIN_VALUE, 1);
         Long seed = root.hasNonNull("seed") ? integer(root, "seed", Long.MIN_VALUE) : null;
         int max = maxTokens != null ? (int) Math.min(Integer.MAX_VALUE, maxTokens) : Math.max(1, model.maxContext() - promptTokens);
-        return new GenerationParams(max, temperature != null ? temperature : 1.0, topP != null ? topP : 1.0, seed, stops(root), null);
+        Long topK = integer(root, "top_k", 0);
+        Double minP = number(root, "min_p", 0, Math.nextDown(1.0));
+        Double presence = number(root, "presence_penalty", -2, 2);
+        Double frequency = number(root, "frequency_penalty", -2, 2);
+        Double repetition = number(root, "repetition_penalty", Double.MIN_VALUE, Double.MAX_VALUE);
+        SamplingParams sampling = SamplingParams.defaults()
+                .withTemperature(temperature != null ? temperature : 1.0)
+                .withTopP(topP != null ? topP : 1.0)
+                .withTopK(topK != null ? (int) Math.min(Integer.MAX_VALUE, topK) : 0)
+                .withMinP(minP != null ? minP : 0)
+                .withPresencePenalty(presence != null ? presence : 0)
+                .withFrequencyPenalty(frequency != null ? frequency : 0)
+                .withRepetitionPenalty(repetition != null ? repetition : 1)
+                .withLogitBias(logitBias(root));
+        return new GenerationParams(max, sampling, seed, stops(root), null);
+    }
+
+    /** OpenAI's {@code logit_bias}: token id (as a string key) → bias in [-100, 100]. */
+    private Map<Integer, Float> logitBias(JsonNode root) {
+        JsonNode b = root.get("logit_bias");
+        if (b == null || b.isNull()) return Map.of();
+        if (!b.isObject()) throw ApiError.invalid("logit_bias", "expected an object mapping token ids to biases");
+        Map<Integer, Float> out = new HashMap<>();
+        int V = model.config().vocabSize();
+        for (Map.Entry<String, JsonNode> e : b.properties()) {
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException x) {
+                throw ApiError.invalid("logit_bias", "key '" + e.getKey() + "' is not a token id");
+            }
+            if (id < 0 || id >= V) throw ApiError.invalid("logit_bias", "token id " + id + " is outside the vocabulary (0.." + (V - 1) + ")");
+            if (!e.getValue().isNumber() || Math.abs(e.getValue().doubleValue()) > 100) {
+                throw ApiError.invalid("logit_bias", "the bias of token " + id + " must be a number in [-100, 100]");
+            }
+            out.put(id, e.getValue().floatValue());
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- /v1/chat/completions
@@ -268,7 +312,9 @@ public final class OpenAiServer implements AutoCloseable {
         ChatCompletions.ChatRequest mapped = ChatCompletions.fromJson(root, "request", new ChatCompletions.Options(LocalDate.now().toString()));
         GenerationParams.OutputConstraint constraint = responseFormat(root);
         if (mapped.toolChoice().mode() == ChatCompletions.ToolChoice.Mode.FUNCTION) {
-            constraint = new GenerationParams.OutputConstraint(null, mapped.toolChoice().functionName());
+            constraint = GenerationParams.OutputConstraint.toolCall(mapped.toolChoice().functionName());
+        } else if (mapped.toolChoice().mode() == ChatCompletions.ToolChoice.Mode.REQUIRED) {
+            constraint = GenerationParams.OutputConstraint.toolCall(null);
         }
         ChatRequest probe = new ChatRequest(mapped.conversation(), GenerationParams.defaults());
         int promptTokens = model.render(probe).length;
@@ -343,11 +389,11 @@ public final class OpenAiServer implements AutoCloseable {
         if (!f.isObject() || !f.path("type").isTextual()) throw ApiError.invalid("response_format", "expected an object with a 'type'");
         return switch (f.get("type").textValue()) {
             case "text" -> null;
-            case "json_object" -> new GenerationParams.OutputConstraint(null, null);
+            case "json_object" -> GenerationParams.OutputConstraint.anyJson();
             case "json_schema" -> {
                 JsonNode schema = f.path("json_schema").get("schema");
                 if (schema == null || !schema.isObject()) throw ApiError.invalid("response_format.json_schema.schema", "missing: a JSON schema object");
-                yield new GenerationParams.OutputConstraint(schema.toString(), null);
+                yield GenerationParams.OutputConstraint.jsonSchema(schema.toString());
             }
             default -> throw ApiError.invalid("response_format.type", "'" + f.get("type").textValue()
                     + "' is not supported (expected text, json_object or json_schema)");
