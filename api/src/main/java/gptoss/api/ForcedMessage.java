@@ -26,6 +26,7 @@ final class ForcedMessage implements TokenConstraint {
     private final boolean[] alive;
     private int position;                 // tokens of the header accepted so far
     private JsonSchemaConstraint json;    // once a header is complete
+    private int endToken;
     private int remaining = Integer.MAX_VALUE;
 
     ForcedMessage(TokenVocabulary vocab, List<Header> headers) {
@@ -39,6 +40,13 @@ final class ForcedMessage implements TokenConstraint {
     @Override
     public void mask(float[] logits, int offset, int vocabSize) {
         if (json != null) {
+            if (remaining <= 1 && json.isComplete() && endToken < vocabSize) {
+                // the last token of the budget: end the message (a value such as a number could go on)
+                float keep = logits[offset + endToken];
+                Arrays.fill(logits, offset, offset + vocabSize, Float.NEGATIVE_INFINITY);
+                logits[offset + endToken] = Float.isFinite(keep) ? keep : 0f;
+                return;
+            }
             json.setRemainingTokens(Math.max(1, remaining - 1)); // one token is kept for the end token
             json.mask(logits, offset, vocabSize);
             return;
@@ -77,6 +85,7 @@ final class ForcedMessage implements TokenConstraint {
             Header header = headers.get(h);
             if (alive[h] && header.tokens().length == position) {
                 json = JsonSchemaConstraint.of(header.grammar(), vocab, header.endToken());
+                endToken = header.endToken();
                 return;
             }
         }

@@ -109,7 +109,7 @@ public record GenerationParams(int maxTokens, SamplingParams sampling, Long seed
             functions = functions == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(functions));
         }
 
-        /** Any JSON value (OpenAI's {@code json_object}). */
+        /** Any JSON object in a chat (OpenAI's {@code json_object}); any JSON value in a raw completion. */
         public static OutputConstraint anyJson() {
             return new OutputConstraint(Kind.JSON, null, null, Map.of());
         }

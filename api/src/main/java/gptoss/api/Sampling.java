@@ -28,6 +28,7 @@ import java.util.stream.IntStream;
 public final class Sampling {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom SEEDS = new SecureRandom();
+    private static final JsonGrammar ANY_OBJECT = JsonGrammar.compile(JSON.createObjectNode().put("type", "object"));
 
     private Sampling() {
     }
@@ -98,7 +99,8 @@ public final class Sampling {
         HarmonyTokenizer tok = HarmonyTokenizer.instance();
         return switch (c.kind()) {
             case JSON -> {
-                JsonGrammar g = c.jsonSchema() == null ? JsonGrammar.anyJson()
+                // json_object: a JSON object, as OpenAI's JSON mode gives
+                JsonGrammar g = c.jsonSchema() == null ? (harmony ? ANY_OBJECT : JsonGrammar.anyJson())
                         : compile(c.jsonSchema(), "response_format.json_schema.schema", "the response schema");
                 if (!harmony) yield JsonSchemaConstraint.of(g, vocab);
                 int[] header = concat(List.of(new int[]{SpecialTokens.CHANNEL}, tok.encode("final"), new int[]{SpecialTokens.MESSAGE}));
@@ -121,7 +123,7 @@ public final class Sampling {
                 List<ForcedMessage.Header> headers = new ArrayList<>();
                 for (String name : names) {
                     String params = functions.get(name);
-                    JsonGrammar g = params == null ? JsonGrammar.compile(JSON.createObjectNode().put("type", "object"))
+                    JsonGrammar g = params == null ? ANY_OBJECT
                             : compile(params, "tools.function.parameters", "the parameters of function '" + name + "'");
                     // what the renderer writes for an assistant tool call (and gpt-oss generates):
                     // to=functions.NAME<|channel|>commentary <|constrain|>json<|message|>

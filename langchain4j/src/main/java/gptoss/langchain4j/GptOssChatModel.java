@@ -21,6 +21,8 @@ import gptoss.api.ChatListener;
 import gptoss.api.ChatRequest;
 import gptoss.api.ChatResult;
 import gptoss.api.GenerationParams;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
 import gptoss.api.GptOss;
 import gptoss.api.ToolCall;
 import gptoss.model.harmony.Author;
@@ -103,7 +105,8 @@ public final class GptOssChatModel implements ChatModel, StreamingChatModel {
     // Both interfaces define these defaults: take ChatModel's.
     @Override
     public java.util.Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() {
-        return ChatModel.super.supportedCapabilities();
+        // JSON schemas are enforced by constrained decoding (AiServices then asks for structured output with one)
+        return java.util.Set.of(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA);
     }
 
     @Override
@@ -187,7 +190,8 @@ public final class GptOssChatModel implements ChatModel, StreamingChatModel {
             }
         }
         if (!instructions.isEmpty()) b.instructions(instructions.toString());
-        if (request.toolSpecifications() != null) {
+        dev.langchain4j.model.chat.request.ToolChoice toolChoice = request.toolChoice();
+        if (request.toolSpecifications() != null && toolChoice != dev.langchain4j.model.chat.request.ToolChoice.NONE) {
             for (ToolSpecification t : request.toolSpecifications()) {
                 b.tool(new ToolDescription(t.name(), t.description(),
                         t.parameters() == null ? null : JSON.valueToTree(JsonSchemaElementUtils.toMap(t.parameters()))));
@@ -199,6 +203,20 @@ public final class GptOssChatModel implements ChatModel, StreamingChatModel {
         if (request.temperature() != null) p = p.withTemperature(request.temperature());
         if (request.topP() != null) p = p.withTopP(request.topP());
         if (request.stopSequences() != null && !request.stopSequences().isEmpty()) p = p.withStop(request.stopSequences());
+        if (request.topK() != null) p = p.withTopK(request.topK());
+        if (request.frequencyPenalty() != null) p = p.withFrequencyPenalty(request.frequencyPenalty());
+        if (request.presencePenalty() != null) p = p.withPresencePenalty(request.presencePenalty());
+        ResponseFormat format = request.responseFormat();
+        if (format != null && format.type() == ResponseFormatType.JSON) {
+            p = p.withConstraint(format.jsonSchema() == null || format.jsonSchema().rootElement() == null
+                    ? GenerationParams.OutputConstraint.anyJson()
+                    : GenerationParams.OutputConstraint.jsonSchema(JSON.valueToTree(JsonSchemaElementUtils.toMap(format.jsonSchema().rootElement())).toString()));
+        }
+        if (toolChoice == dev.langchain4j.model.chat.request.ToolChoice.REQUIRED
+                && request.toolSpecifications() != null && !request.toolSpecifications().isEmpty()) {
+            p = p.withConstraint(GenerationParams.OutputConstraint.toolCall(
+                    request.toolSpecifications().size() == 1 ? request.toolSpecifications().getFirst().name() : null));
+        }
         return b.params(p).build();
     }
 

@@ -100,6 +100,26 @@ class GptOssChatModelTest {
         assertEquals(List.of(CALL, ANSWER), scripts, "two model turns: the call, then the answer");
     }
 
+    enum Unit { CELSIUS, FAHRENHEIT }
+
+    record Forecast(String city, boolean rain, Unit unit) {
+    }
+
+    interface Forecaster {
+        Forecast forecast(String city);
+    }
+
+    @Test
+    void aServiceReturningARecordGetsSchemaValidJsonFromARandomModel() {
+        // AiServices asks for a JSON schema response format (our capability); constrained decoding makes even random
+        // weights answer with JSON that LangChain4j parses into the record
+        for (long seed = 1; seed <= 3; seed++) {
+            GptOssChatModel model = GptOssChatModel.builder(gptoss).seed(seed).maxTokens(60).build();
+            Forecast f = AiServices.builder(Forecaster.class).chatModel(model).build().forecast("Oslo");
+            assertTrue(f != null && f.city() != null && f.unit() != null, String.valueOf(f));
+        }
+    }
+
     @Test
     void theToolResultReachesThePromptAsAHarmonyToolMessage() {
         GptOssChatModel model = GptOssChatModel.builder(gptoss).build();
