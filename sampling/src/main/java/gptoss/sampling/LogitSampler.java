@@ -202,14 +202,50 @@ public final class LogitSampler implements Sampler {
             for (int j = 0; j < n; j++) if (probs[cand[j]] >= threshold) cand[m++] = cand[j];
             n = m;
         }
-        double sum = 0;
-        for (int j = 0; j < n; j++) sum += probs[cand[j]];
-        double r = random.nextDouble() * sum;
+        // An exponential race (the Gumbel-max trick): token i wins with probability p_i / sum p, drawn as the
+        // smallest E_i / p_i with E_i ~ Exp(1) from a hash of (this draw's key, i). Unlike walking the cumulative
+        // distribution, a tiny change of the logits (batched rows agree to ~1e-6, not bit for bit) almost never
+        // changes the winner, so a seeded request gives the same tokens alone or batched.
+        int key = random.nextInt();
+        int best = cand[0];
+        float bestKey = Float.POSITIVE_INFINITY;
         for (int j = 0; j < n; j++) {
-            r -= probs[cand[j]];
-            if (r < 0) return cand[j];
+            int id = cand[j];
+            float p = probs[id];
+            if (p == 0) continue;
+            float race = exponential(key, id) / p;
+            if (race < bestKey) {
+                bestKey = race;
+                best = id;
+            }
         }
-        return cand[n - 1];
+        return best;
+    }
+
+    /** An Exp(1) variate from (key, id): murmur3's finaliser, 24 uniform bits, −ln u (IEEE float ops only). */
+    static float exponential(int key, int id) {
+        int h = key ^ (id * 0x9E3779B9);
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        float u = ((h >>> 8) + 0.5f) * 0x1p-24f; // in (0, 1)
+        return -ln(u);
+    }
+
+    /** ln x for normal positive floats: x = m 2^e, m in [√½, √2), ln m = 2 atanh((m − 1) / (m + 1)) by its series. */
+    static float ln(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        int e = (bits >>> 23) - 127;
+        float m = Float.intBitsToFloat((bits & 0x7FFFFF) | 0x3F800000);
+        if (m > 1.41421356f) {
+            m *= 0.5f;
+            e++;
+        }
+        float s = (m - 1f) / (m + 1f), s2 = s * s;
+        float series = 1f + s2 * (1f / 3 + s2 * (1f / 5 + s2 * (1f / 7 + s2 * (1f / 9))));
+        return e * 0.693147181f + 2f * s * series;
     }
 
     private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
