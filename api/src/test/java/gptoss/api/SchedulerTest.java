@@ -46,7 +46,9 @@ class SchedulerTest {
     }
 
     static Scheduler.Request request(int[] prompt, long seed) {
-        return new Scheduler.Request(prompt, 24, Set.of(), TokenSelector.of(Sampler.of(1.0, 1.0, seed)));
+        // Temperature 0.3: random weights give an almost flat distribution at T = 1, where rounding-level differences
+        // between kernels (within the engine's 1e-5) could move a draw; at 0.3 the seed still decides among the top tokens.
+        return new Scheduler.Request(prompt, 24, Set.of(), TokenSelector.of(Sampler.of(0.3, 1.0, seed)));
     }
 
     @Test

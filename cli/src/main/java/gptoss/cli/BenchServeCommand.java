@@ -35,6 +35,11 @@ final class BenchServeCommand implements Callable<Integer> {
             description = "Every N-th request of a client hangs up after 3 tokens; 0 never (default: ${DEFAULT-VALUE}).")
     int disconnectEvery;
 
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
+            description = "Sampling temperature of every request, each client with its own seed (default: ${DEFAULT-VALUE}, greedy: with random "
+                    + "weights the distribution is nearly flat, and kernel rounding (<= 1e-5) can move a sampled token).")
+    double temperature;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
@@ -49,7 +54,7 @@ final class BenchServeCommand implements Callable<Integer> {
             int port = server.start();
             System.err.println("bench-serve: " + clients + " clients for " + seconds + " s on http://127.0.0.1:" + port);
             LoadTest.Report r = new LoadTest(new LoadTest.Settings("http://127.0.0.1:" + port, null, m.id(), clients, seconds,
-                    maxTokens, disconnectEvery, 1)).run();
+                    maxTokens, disconnectEvery, 1, temperature)).run();
             System.out.println(json ? r.json().toPrettyString() : r.table());
             return r.ok() ? 0 : 1;
         }

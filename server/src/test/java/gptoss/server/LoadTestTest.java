@@ -13,7 +13,7 @@ class LoadTestTest {
     @Test
     void concurrentStreamsMatchTheirSoloAnswersAndHangUpsFreeSequences(@TempDir Path dir) throws Exception {
         try (ServerFixture fx = new ServerFixture(dir, ServerSettings.defaults(), 6, 16)) {
-            LoadTest.Report r = new LoadTest(new LoadTest.Settings(fx.base(), null, "tiny", 6, 2, 12, 3, 3)).run();
+            LoadTest.Report r = new LoadTest(new LoadTest.Settings(fx.base(), null, "tiny", 6, 2, 12, 3, 3, 0.3)).run();
             assertTrue(r.ok(), r.table());
             assertEquals(0, r.errors(), r.table());
             assertEquals(0, r.mismatches(), r.table());
