@@ -15,7 +15,7 @@ import java.util.Map;
 
 /** The sampling flags shared by run, chat and generate (llama.cpp / vLLM names). */
 public final class SamplingOptions {
-    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature, 0 = greedy (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature, 0 = greedy (default: 1 for run/chat, 0 for generate).")
     Double temperature;
 
     @Option(names = "--top-k", defaultValue = "0", paramLabel = "K", description = "Keep the K most likely tokens, 0 = off (default: ${DEFAULT-VALUE}).")

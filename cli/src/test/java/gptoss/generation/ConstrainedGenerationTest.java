@@ -42,7 +42,7 @@ class ConstrainedGenerationTest {
 
     @BeforeAll
     static void open() {
-        Path p = TestModels.write(dir.resolve("m"), TestModels.config(1, 32, 4, 2, 8, 4, 2, 32, 201088, 8), 5,
+        Path p = TestModels.write(dir.resolve("m"), TestModels.config(1, 32, 4, 1, 8, 2, 1, 32, 201088, 8), 5,
                 SyntheticCheckpoint.Layout.HUGGING_FACE, 1);
         model = GptOss.open(p, GptOssOptions.defaults().withContext(512).withThreads(1).withQuiet(true));
     }
@@ -70,7 +70,7 @@ class ConstrainedGenerationTest {
         long start = System.nanoTime();
         for (int seed = 0; seed < 100; seed++) {
             LogitSampler sampler = SamplingParams.defaults().withSeed(seed).newSampler(201088, JsonSchemaConstraint.of(grammar, vocab));
-            Generator.Result r = new Generator(model, sampler).generate(prompt, StopRules.of(70, Set.of()), vocab, t -> true);
+            Generator.Result r = new Generator(model, sampler).generate(prompt, StopRules.of(60, Set.of()), vocab, t -> true);
             tokens += r.tokens().length;
             String text = HarmonyTokenizer.instance().decode(r.tokens());
             assertTrue(r.reason() == StopReason.CONSTRAINT_COMPLETE || r.reason() == StopReason.MAX_TOKENS, r.reason() + ": " + text);
