@@ -215,6 +215,39 @@ class StructuredOutputSdkTest {
         }
     }
 
+    static HttpResponse<String> post(String path, Map<String, Object> body) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(fx.base() + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void samplingFieldsReachTheSampler() throws Exception {
+        // logit_bias +100 on one token under greedy decoding: every generated token is that one
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("model", "tiny");
+        body.put("prompt", List.of(1, 2, 3));
+        body.put("max_tokens", 5);
+        body.put("temperature", 0);
+        body.put("top_k", 40);
+        body.put("min_p", 0.05);
+        body.put("presence_penalty", 0.5);
+        body.put("logit_bias", Map.of("12345", 100));
+        HttpResponse<String> r = post("/v1/completions", body);
+        assertEquals(200, r.statusCode(), r.body());
+        String expected = gptoss.model.tokenizer.HarmonyTokenizer.instance().decode(new int[]{12345, 12345, 12345, 12345, 12345});
+        assertEquals(expected, JSON.readTree(r.body()).path("choices").get(0).path("text").textValue());
+
+        for (var bad : List.of(Map.entry("top_k", (Object) (-1)), Map.entry("min_p", (Object) 1.5),
+                Map.entry("logit_bias", (Object) Map.of("abc", 1)), Map.entry("repetition_penalty", (Object) 0))) {
+            Map<String, Object> b = new LinkedHashMap<>(body);
+            b.put(bad.getKey(), bad.getValue());
+            HttpResponse<String> e = post("/v1/completions", b);
+            assertEquals(400, e.statusCode(), bad + ": " + e.body());
+            assertEquals(bad.getKey(), JSON.readTree(e.body()).path("error").path("param").textValue(), e.body());
+        }
+    }
+
     @Test
     void anUnsupportedSchemaIsA400NamingTheProblem() throws Exception {
         Map<String, Object> body = new LinkedHashMap<>();
