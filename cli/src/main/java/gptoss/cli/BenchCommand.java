@@ -1,5 +1,6 @@
 package gptoss.cli;
 
+import gptoss.api.LoadedModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,16 +62,22 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--profile-experts", description = "Record every routing decision with the expert profiler during the run (measures its overhead).")
     boolean profileExperts;
 
+    @Option(names = "--sequences", defaultValue = "1", paramLabel = "N",
+            description = "Also measure batched decoding: N sequences per engine step against 1, alternating in the same run "
+                    + "(each after a prompt of min(--prompt-tokens, 128) tokens; default: ${DEFAULT-VALUE} = off).")
+    int sequences;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         if (promptTokens < 1 || genTokens < 1 || repetitions < 1) throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be >= 1");
+        if (sequences < 1) throw new IllegalArgumentException("--sequences must be >= 1");
         if (bufferMib < 1 || block < 1) throw new IllegalArgumentException("--bandwidth-buffer-mib and --bandwidth-every must be >= 1");
         double loadBefore = ProcessMemory.loadAverage();
         int threads = model.threads();
-        try (LoadedModel m = LoadedModel.open(model)) {
+        try (LoadedModel m = model.load()) {
             Engine engine = m.engine();
             RoutingProfiler profiler = profileExperts ? RoutingProfiler.attach(engine) : null;
             int V = m.config().vocabSize();
@@ -144,10 +151,23 @@ final class BenchCommand implements Callable<Integer> {
                 hugeWeights = ProcessMemory.fileHugePageBytes();
                 kv = seq.cacheBytes();
             }
+            double[] batch1 = null, batchN = null;
+            if (sequences > 1) {
+                int context = Math.min(promptTokens, 128);
+                batch1 = new double[repetitions];
+                batchN = new double[repetitions];
+                batchDecode(engine, sequences, context, 2, random); // warm-up of the multi-row kernels
+                for (int r = 0; r < repetitions; r++) {
+                    batch1[r] = batchDecode(engine, 1, context, genTokens, random);
+                    batchN[r] = batchDecode(engine, sequences, context, genTokens, random);
+                    System.err.printf(Locale.ROOT, "batched decode %d/%d: 1 sequence %.2f tok/s, %d sequences %.2f tok/s%n",
+                            r + 1, repetitions, batch1[r], sequences, batchN[r]);
+                }
+            }
             double bpt = median(bytesPerToken);
             Report report = new Report(m, threads, promptTokens, genTokens, model.prefillChunk, pp, tg, bandwidth, bytesPerToken,
                     fraction, bpt, median(tg) * bpt / 1e9, median(fraction), rss, kv, hugeWeights, loadBefore, ProcessMemory.loadAverage(),
-                    traffic.fixedBytesPerToken(), device, (long) repetitions * genTokens);
+                    traffic.fixedBytesPerToken(), device, (long) repetitions * genTokens, sequences, batch1, batchN);
             if (model.profileKernels && device.executions() > 0) System.err.println(report.deviceLine());
             System.out.println(json ? report.json() : report.table());
             if (profiler != null) {
@@ -179,6 +199,40 @@ final class BenchCommand implements Callable<Integer> {
         DeviceTraffic sum = DeviceTraffic.NONE;
         for (Backend b : engine.placement().backends()) sum = sum.plus(b.deviceTraffic());
         return sum;
+    }
+
+    /**
+     * Aggregate decode rate of {@code n} sequences stepped together (one {@link Engine#decode} call per step), each
+     * after its own random prompt of {@code context} tokens: n × steps / time, in tokens per second.
+     */
+    private static double batchDecode(Engine engine, int n, int context, int steps, SplittableRandom random) {
+        int V = engine.config().vocabSize();
+        Sequence[] seqs = new Sequence[n];
+        int[] tokens = new int[n];
+        try {
+            float[] logits = new float[V];
+            for (int i = 0; i < n; i++) {
+                seqs[i] = engine.newSequence();
+                int[] prompt = new int[context];
+                for (int t = 0; t < context; t++) prompt[t] = random.nextInt(V);
+                engine.forward(seqs[i], prompt, false, logits);
+                tokens[i] = argmax(logits);
+            }
+            long start = System.nanoTime();
+            for (int s = 0; s < steps; s++) {
+                float[] rows = engine.decode(seqs, tokens);
+                for (int i = 0; i < n; i++) tokens[i] = argmax(rows, i * V, V);
+            }
+            return (double) n * steps * 1e9 / (System.nanoTime() - start);
+        } finally {
+            for (Sequence s : seqs) if (s != null) s.close();
+        }
+    }
+
+    private static int argmax(float[] v, int offset, int length) {
+        int best = 0;
+        for (int i = 1; i < length; i++) if (v[offset + i] > v[offset + best]) best = i;
+        return best;
     }
 
     /** Decodes {@code count} tokens greedily, starting from the logits of the previous step. */
@@ -214,7 +268,8 @@ final class BenchCommand implements Callable<Integer> {
     private record Report(LoadedModel m, int threads, int promptTokens, int genTokens, int prefillChunk, double[] pp, double[] tg, double[] bandwidth,
                           double[] runBytesPerToken, double[] runFractions, double bytesPerToken,
                           double achievedGbPerSecond, double rooflineFraction, long rssBytes, long kvBytes, long hugePageWeightBytes,
-                          double loadBefore, double loadAfter, long fixedBytesPerToken, DeviceTraffic device, long generated) {
+                          double loadBefore, double loadAfter, long fixedBytesPerToken, DeviceTraffic device, long generated,
+                          int sequences, double[] batch1, double[] batchN) {
 
         /** Device work per generated token (for device backends): executions and host/device bytes, both directions. */
         String deviceLine() {
@@ -260,6 +315,14 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("host_to_device_bytes_per_token", device.hostToDeviceBytes() / (double) generated);
                 o.put("device_to_host_bytes_per_token", device.deviceToHostBytes() / (double) generated);
             }
+            if (batchN != null) {
+                o.put("sequences", sequences);
+                o.put("tg_aggregate_tokens_per_s", median(batchN));
+                o.put("tg_aggregate_tokens_per_s_min", BenchCommand.min(batchN));
+                o.put("tg_aggregate_tokens_per_s_max", BenchCommand.max(batchN));
+                o.put("tg_batch1_tokens_per_s", median(batch1));
+                o.put("tg_aggregate_speedup", median(batchN) / median(batch1));
+            }
             var runs = o.putArray("runs");
             for (int r = 0; r < pp.length; r++) {
                 runs.addObject().put("pp_tokens_per_s", pp[r]).put("tg_tokens_per_s", tg[r]).put("read_bandwidth_gb_s", bandwidth[r])
@@ -293,6 +356,12 @@ final class BenchCommand implements Callable<Integer> {
             if (device.executions() > 0) {
                 b.append(String.format(Locale.ROOT, "device work per token      %.2f executions, %.1f KiB host<->device%n",
                         device.executions() / (double) generated, device.bytes() / (double) generated / 1024));
+            }
+            if (batchN != null) {
+                row(b, "batch of 1: tokens/s", batch1);
+                row(b, "batch of " + sequences + ": tokens/s", batchN);
+                b.append(String.format(Locale.ROOT, "batched decode speedup     %.2f x (aggregate over %d sequences / 1 sequence)%n",
+                        median(batchN) / median(batch1), sequences));
             }
             b.append(String.format(Locale.ROOT, "load average               %.2f before, %.2f after", loadBefore, loadAfter));
             return b.toString();

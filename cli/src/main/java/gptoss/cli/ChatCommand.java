@@ -1,8 +1,8 @@
 package gptoss.cli;
 
+import gptoss.api.GptOss;
 import gptoss.chat.ChatSession;
 import gptoss.chat.TranscriptPrinter;
-import gptoss.model.harmony.HarmonyChat;
 import gptoss.model.harmony.ReasoningEffort;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,12 +31,12 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         chat.check(); // bad flags are usage errors before the model loads
-        try (LoadedModel m = LoadedModel.open(model)) {
-            ChatSession session = new ChatSession(m.engine(), HarmonyChat.standard(), chat.sampler(m.config().vocabSize()), chat.system(), chat.maxTokens);
+        try (GptOss m = model.open()) {
+            ChatSession session = new ChatSession(m, chat.sampler(m.config().vocabSize()), chat.system(), chat.maxTokens);
             boolean showReasoning = chat.showReasoning;
             installInterruptHandler();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            System.err.println("chat with " + m.checkpoint().directory().getFileName() + " (reasoning " + session.reasoning().wireName()
+            System.err.println("chat with " + m.id() + " (reasoning " + session.reasoning().wireName()
                     + "); /reset, /reasoning low|medium|high, /show-reasoning on|off, /exit");
             while (true) {
                 System.out.print("> ");

@@ -1,5 +1,6 @@
 package gptoss.cli;
 
+import gptoss.api.GptOss;
 import gptoss.generation.Generator;
 import gptoss.model.tokenizer.HarmonyTokenizer;
 import gptoss.sampling.Sampler;
@@ -56,9 +57,9 @@ final class GenerateCommand implements Callable<Integer> {
         if (printIds && printText) throw new UsageException("--print-ids and --print-text exclude each other");
         SamplingParams params = sampling.params(0.0, 0L); // greedy unless --temperature
         JsonGrammar grammar = sampling.grammar();
-        try (LoadedModel m = LoadedModel.open(model);
+        try (GptOss m = model.open();
              RouterTraceWriter trace = routerTrace == null ? null : new RouterTraceWriter(routerTrace)) {
-            if (trace != null) m.engine().addListener(trace);
+            if (trace != null) m.model().engine().addListener(trace);
             int V = m.config().vocabSize();
             TokenVocabulary vocabulary = grammar != null || !sampling.stopStrings.isEmpty() ? TokenVocabulary.o200k() : null;
             Sampler sampler = grammar == null ? params.newSampler(V) : params.newSampler(V, JsonSchemaConstraint.of(grammar, vocabulary));
@@ -66,8 +67,7 @@ final class GenerateCommand implements Callable<Integer> {
             for (int s : stop) stops.add(s);
             if (stopOnEos && m.config().eosTokenId() >= 0) stops.add(m.config().eosTokenId());
             StopRules rules = StopRules.of(maxTokens, stops).withStopStrings(sampling.stopStrings);
-            Generator.Result r = new Generator(m.engine(), sampler)
-                    .generate(m.engine().newSequence(), ids, rules, vocabulary, token -> true);
+            Generator.Result r = new Generator(m, sampler).generate(ids, rules, vocabulary, token -> true);
             if (printIds) {
                 StringBuilder line = new StringBuilder();
                 for (int t : r.tokens()) line.append(line.isEmpty() ? "" : " ").append(t);
@@ -95,7 +95,7 @@ final class GenerateCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "%d prompt tokens (%.1f tok/s), %d generated (%.2f tok/s), stop: %s%n",
                     r.promptTokens(), r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(),
                     r.reason().name().toLowerCase(Locale.ROOT).replace('_', ' '));
-            System.err.println(m.memoryReport());
+            System.err.println(m.model().memoryReport());
         }
         return 0;
     }

@@ -1,5 +1,6 @@
 package gptoss.cli;
 
+import gptoss.api.LoadedModel;
 import gptoss.model.npy.Npy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,7 +28,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int[] ids = TokenIdsOption.parse(tokens);
-        try (LoadedModel m = LoadedModel.open(model);
+        try (LoadedModel m = model.load();
              RouterTraceWriter trace = routerTrace == null ? null : new RouterTraceWriter(routerTrace)) {
             if (trace != null) m.engine().addListener(trace);
             float[] logits = m.engine().forward(m.engine().newSequence(), ids, true);

@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
                 gptoss.cli.profile.ProfileCommand.class,
                 DevicesCommand.class,
                 BenchCommand.class,
+                ServeCommand.class,
+                BenchServeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

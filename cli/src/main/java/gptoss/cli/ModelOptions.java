@@ -1,5 +1,8 @@
 package gptoss.cli;
 
+import gptoss.api.GptOss;
+import gptoss.api.GptOssOptions;
+import gptoss.api.LoadedModel;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -42,6 +45,22 @@ public final class ModelOptions {
     /** The model folder to open: the given one or the embedded default. */
     public Path modelPath() {
         return model != null ? model : DefaultModel.path();
+    }
+
+    /** The Java API's options for these flags. */
+    public GptOssOptions options() {
+        return GptOssOptions.defaults().withBackend(backend, device).withThreads(threads).withContext(context)
+                .withPrefillChunk(prefillChunk).withPlacement(devices, placement).withProfileKernels(profileKernels);
+    }
+
+    /** The checkpoint wired to an engine, for commands that drive the engine themselves (bench, logits, profile). */
+    public LoadedModel load() {
+        return LoadedModel.open(modelPath(), options());
+    }
+
+    /** The checkpoint behind the Java API (a scheduler in front of the engine). */
+    public GptOss open() {
+        return GptOss.open(modelPath(), options());
     }
 
     public int threads() {

@@ -1,5 +1,6 @@
 package gptoss.cli;
 
+import gptoss.api.GptOss;
 import gptoss.chat.ChatSession;
 import gptoss.chat.TranscriptPrinter;
 import gptoss.model.harmony.HarmonyChat;
@@ -29,8 +30,8 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         chat.check(); // bad flags are usage errors before the model loads
-        try (LoadedModel m = LoadedModel.open(model)) {
-            ChatSession session = new ChatSession(m.engine(), HarmonyChat.standard(), chat.sampler(m.config().vocabSize()), chat.system(), chat.maxTokens);
+        try (GptOss m = model.open()) {
+            ChatSession session = new ChatSession(m, chat.sampler(m.config().vocabSize()), chat.system(), chat.maxTokens);
             HarmonyChat harmony = HarmonyChat.standard();
             TranscriptPrinter printer = new TranscriptPrinter(System.out, System.err, chat.showReasoning, chat.color());
             TextDecoder decoder = harmony.tokenizer().newTextDecoder();

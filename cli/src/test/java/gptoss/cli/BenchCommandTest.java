@@ -30,7 +30,7 @@ class BenchCommandTest {
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
             code = Main.execute("bench", "--model", dir.toString(), "--threads", "2", "--prompt-tokens", "12", "--gen-tokens", "5",
-                    "--repetitions", "2", "--bandwidth-buffer-mib", "32", "--json");
+                    "--repetitions", "2", "--bandwidth-buffer-mib", "32", "--sequences", "3", "--json");
         } finally {
             System.setOut(stdout);
         }
@@ -40,6 +40,12 @@ class BenchCommandTest {
             assertTrue(r.path(key).isNumber() && r.path(key).asDouble() > 0, key + " in " + r);
         }
         assertEquals(2, r.path("runs").size());
+        // Batched decoding: 3 sequences per engine step against 1, in the same run.
+        assertEquals(3, r.path("sequences").asInt());
+        double aggregate = r.path("tg_aggregate_tokens_per_s").asDouble(), single = r.path("tg_batch1_tokens_per_s").asDouble();
+        assertTrue(aggregate > 0 && single > 0, r.toString());
+        assertEquals(aggregate / single, r.path("tg_aggregate_speedup").asDouble(), 1e-9);
+        assertTrue(r.path("tg_aggregate_tokens_per_s_min").asDouble() <= aggregate && aggregate <= r.path("tg_aggregate_tokens_per_s_max").asDouble());
         double tg = r.path("tg_tokens_per_s").asDouble();
         assertTrue(r.path("tg_tokens_per_s_min").asDouble() <= tg && tg <= r.path("tg_tokens_per_s_max").asDouble());
         // Each run's fraction is its generation traffic over the bandwidth sampled during it; the report gives the median.

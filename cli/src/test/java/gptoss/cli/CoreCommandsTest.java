@@ -107,7 +107,7 @@ class CoreCommandsTest {
                 "model directory not found");
         assertError(CliRunner.run("generate", "--model", golden(), "--tokens", "1,x,3"), "'x' is not a token id");
         assertError(CliRunner.run("generate", "--model", golden(), "--tokens", "1,9000"), "token id 9000 at index 1 is outside the vocabulary (0..8191)");
-        assertError(CliRunner.run("generate", "--model", golden(), "--tokens", "1", "--context", "999999999"), "--context 999999999 must be in 1..131072");
+        assertError(CliRunner.run("generate", "--model", golden(), "--tokens", "1", "--context", "999999999"), "context 999999999 must be in 1..131072");
         assertError(CliRunner.run("synth", "--out", dir.toString(), "--preset", "huge"), "unknown preset 'huge'");
         CliRunner.Run usage = CliRunner.run("logits", "--bogus");
         assertEquals(2, usage.exitCode());

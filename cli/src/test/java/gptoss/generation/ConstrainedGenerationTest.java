@@ -6,15 +6,11 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
-import gptoss.model.checkpoint.Checkpoint;
+import gptoss.api.GptOss;
+import gptoss.api.GptOssOptions;
 import gptoss.model.synth.SyntheticCheckpoint;
 import gptoss.model.testing.TestModels;
 import gptoss.model.tokenizer.HarmonyTokenizer;
-import gptoss.runtime.cpu.CpuBackend;
-import gptoss.runtime.cpu.WorkerPool;
-import gptoss.runtime.engine.Engine;
-import gptoss.runtime.engine.Placement;
-import gptoss.runtime.engine.Sequence;
 import gptoss.sampling.LogitSampler;
 import gptoss.sampling.SamplingParams;
 import gptoss.sampling.StopReason;
@@ -42,25 +38,18 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ConstrainedGenerationTest {
     @TempDir
     static Path dir;
-    static Checkpoint ckpt;
-    static WorkerPool pool;
+    static GptOss model;
 
     @BeforeAll
     static void open() {
         Path p = TestModels.write(dir.resolve("m"), TestModels.config(1, 32, 4, 1, 8, 2, 1, 32, 201088, 8), 5,
                 SyntheticCheckpoint.Layout.HUGGING_FACE, 1);
-        ckpt = Checkpoint.open(p);
-        pool = new WorkerPool(1);
+        model = GptOss.open(p, GptOssOptions.defaults().withContext(512).withThreads(1).withQuiet(true));
     }
 
     @AfterAll
     static void close() {
-        ckpt.close();
-        pool.close();
-    }
-
-    static Engine engine() {
-        return new Engine(ckpt.config(), ckpt.weights(), Placement.single(new CpuBackend(ckpt.config(), ckpt.weights(), pool), ckpt.config()), 512, 64);
+        model.close();
     }
 
     static JsonNode schema() throws Exception {
@@ -75,17 +64,13 @@ class ConstrainedGenerationTest {
         JsonSchema validator = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(schemaNode);
         JsonGrammar grammar = JsonGrammar.compile(schemaNode);
         TokenVocabulary vocab = TokenVocabulary.o200k();
-        Engine engine = engine();
         int[] prompt = {200006, 1428, 200008};
         ObjectMapper json = new ObjectMapper();
         long tokens = 0;
         long start = System.nanoTime();
         for (int seed = 0; seed < 100; seed++) {
             LogitSampler sampler = SamplingParams.defaults().withSeed(seed).newSampler(201088, JsonSchemaConstraint.of(grammar, vocab));
-            Generator.Result r;
-            try (Sequence seq = engine.newSequence()) {
-                r = new Generator(engine, sampler).generate(seq, prompt, StopRules.of(60, Set.of()), vocab, t -> true);
-            }
+            Generator.Result r = new Generator(model, sampler).generate(prompt, StopRules.of(60, Set.of()), vocab, t -> true);
             tokens += r.tokens().length;
             String text = HarmonyTokenizer.instance().decode(r.tokens());
             assertTrue(r.reason() == StopReason.CONSTRAINT_COMPLETE || r.reason() == StopReason.MAX_TOKENS, r.reason() + ": " + text);

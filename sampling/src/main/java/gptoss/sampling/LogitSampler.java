@@ -149,9 +149,9 @@ public final class LogitSampler implements Sampler {
         // unnormalised probabilities exp((l - max) / T); masked tokens get exactly 0
         float inv = invTemperature;
         for (i = 0; i < upper; i += F.length()) {
-            FloatVector.fromArray(F, logits, offset + i).sub(max).mul(inv).lanewise(VectorOperators.EXP).intoArray(probs, i);
+            expNonPositive(FloatVector.fromArray(F, logits, offset + i).sub(max).mul(inv)).intoArray(probs, i);
         }
-        for (; i < vocab; i++) probs[i] = (float) Math.exp((logits[offset + i] - max) * inv);
+        for (; i < vocab; i++) probs[i] = expNonPositive((logits[offset + i] - max) * inv);
         // a histogram of the probabilities by their top float bits (monotone in the value): count and mass per bucket
         java.util.Arrays.fill(bucketCount, 0);
         java.util.Arrays.fill(bucketMass, 0);
@@ -202,17 +202,81 @@ public final class LogitSampler implements Sampler {
             for (int j = 0; j < n; j++) if (probs[cand[j]] >= threshold) cand[m++] = cand[j];
             n = m;
         }
-        double sum = 0;
-        for (int j = 0; j < n; j++) sum += probs[cand[j]];
-        double r = random.nextDouble() * sum;
+        // An exponential race (the Gumbel-max trick): token i wins with probability p_i / sum p, drawn as the
+        // smallest E_i / p_i with E_i ~ Exp(1) from a hash of (this draw's key, i). Unlike walking the cumulative
+        // distribution, a tiny change of the logits (batched rows agree to ~1e-6, not bit for bit) almost never
+        // changes the winner, so a seeded request gives the same tokens alone or batched.
+        int key = random.nextInt();
+        int best = cand[0];
+        float bestKey = Float.POSITIVE_INFINITY;
         for (int j = 0; j < n; j++) {
-            r -= probs[cand[j]];
-            if (r < 0) return cand[j];
+            int id = cand[j];
+            float p = probs[id];
+            if (p == 0) continue;
+            float race = exponential(key, id) / p;
+            if (race < bestKey) {
+                bestKey = race;
+                best = id;
+            }
         }
-        return cand[n - 1];
+        return best;
+    }
+
+    /** An Exp(1) variate from (key, id): murmur3's finaliser, 24 uniform bits, −ln u (IEEE float ops only). */
+    static float exponential(int key, int id) {
+        int h = key ^ (id * 0x9E3779B9);
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        float u = ((h >>> 8) + 0.5f) * 0x1p-24f; // in (0, 1)
+        return -ln(u);
+    }
+
+    /** ln x for normal positive floats: x = m 2^e, m in [√½, √2), ln m = 2 atanh((m − 1) / (m + 1)) by its series. */
+    static float ln(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        int e = (bits >>> 23) - 127;
+        float m = Float.intBitsToFloat((bits & 0x7FFFFF) | 0x3F800000);
+        if (m > 1.41421356f) {
+            m *= 0.5f;
+            e++;
+        }
+        float s = (m - 1f) / (m + 1f), s2 = s * s;
+        float series = 1f + s2 * (1f / 3 + s2 * (1f / 5 + s2 * (1f / 7 + s2 * (1f / 9))));
+        return e * 0.693147181f + 2f * s * series;
     }
 
     private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    // exp(x) for x <= 0 from IEEE add / mul / conversions only, so every JIT tier and the interpreter give the same
+    // bits (the Vector API's lanewise EXP does not: its intrinsic and its Java fallback differ in the last bit, and a
+    // seeded draw then depends on warm-up). x = n ln2 + f, |f| <= ln2/2; exp(f) by its degree-6 Taylor polynomial
+    // (relative error < 2e-7); 2^n built in the exponent bits. Below -87 (and for -inf, masked tokens): exactly 0.
+    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f, EXP_MIN = -87f;
+
+    static FloatVector expNonPositive(FloatVector x) {
+        var under = x.compare(VectorOperators.LT, EXP_MIN);
+        FloatVector c = x.max(EXP_MIN);
+        FloatVector t = c.mul(LOG2E).sub(0.5f);
+        jdk.incubator.vector.IntVector n = (jdk.incubator.vector.IntVector) t.convert(VectorOperators.F2I, 0); // toward 0 = round for t <= 0
+        FloatVector nf = (FloatVector) n.convert(VectorOperators.I2F, 0);
+        FloatVector f = c.sub(nf.mul(LN2_HI)).sub(nf.mul(LN2_LO));
+        FloatVector p = f.mul(1f / 720).add(1f / 120).mul(f).add(1f / 24).mul(f).add(1f / 6).mul(f).add(0.5f).mul(f).add(1f).mul(f).add(1f);
+        FloatVector scale = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale).blend(0f, under);
+    }
+
+    static float expNonPositive(float x) {
+        if (!(x >= EXP_MIN)) return 0f;
+        float t = x * LOG2E - 0.5f;
+        int n = (int) t;
+        float nf = n;
+        float f = x - nf * LN2_HI - nf * LN2_LO;
+        float p = ((((((f * (1f / 720) + 1f / 120) * f + 1f / 24) * f + 1f / 6) * f + 0.5f) * f + 1f) * f + 1f);
+        return p * Float.intBitsToFloat((n + 127) << 23);
+    }
     private static final int SHIFT = 20;                 // 1 sign + 8 exponent + 3 mantissa bits
     private static final int BUCKETS = (0x3F800000 >>> SHIFT) + 1; // probabilities are in [0, 1]
     private final int[] bucketCount = new int[BUCKETS];

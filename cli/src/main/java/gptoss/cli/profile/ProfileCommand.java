@@ -1,6 +1,6 @@
 package gptoss.cli.profile;
 
-import gptoss.cli.LoadedModel;
+import gptoss.api.LoadedModel;
 import gptoss.cli.ModelOptions;
 import gptoss.model.config.ModelConfig;
 import gptoss.model.harmony.HarmonyChat;
@@ -84,7 +84,7 @@ public final class ProfileCommand implements Callable<Integer> {
         Run run;
         RoutingProfile profile;
         String backends;
-        try (LoadedModel m = LoadedModel.open(model);
+        try (LoadedModel m = model.load();
              TraceWriter trace = noTrace ? null : new TraceWriter(out.resolve("trace.jsonl"))) {
             ModelConfig c = m.config();
             backends = String.join(", ", m.engine().placement().backends().stream().map(b -> b.name()).toList());

@@ -1,4 +1,4 @@
-package gptoss.cli;
+package gptoss.api;
 
 import gptoss.measure.ProcessMemory;
 import gptoss.model.checkpoint.Checkpoint;
@@ -18,10 +18,14 @@ import gptoss.runtime.placement.PlacementPlan;
 import gptoss.runtime.placement.PlanReport;
 import gptoss.runtime.placement.PlanSettings;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
-/** A checkpoint opened and wired to an engine, per the shared {@link ModelOptions}. */
+/**
+ * A checkpoint opened and wired to an engine, per {@link GptOssOptions}. Applications use {@link GptOss}, which
+ * puts a scheduler in front of this engine; measuring tools (bench, logits, profile) drive the engine directly.
+ */
 public final class LoadedModel implements AutoCloseable {
     private final Checkpoint checkpoint;
     private final Engine engine;
@@ -33,36 +37,36 @@ public final class LoadedModel implements AutoCloseable {
         this.profileKernels = profileKernels;
     }
 
-    public static LoadedModel open(ModelOptions options) {
+    public static LoadedModel open(Path model, GptOssOptions options) {
         long start = System.nanoTime();
-        Checkpoint checkpoint = Checkpoint.open(options.modelPath());
+        Checkpoint checkpoint = Checkpoint.open(model);
         try {
             ModelConfig c = checkpoint.config();
-            if (options.context != null && (options.context < 1 || options.context > c.maxContext())) {
-                throw new IllegalArgumentException("--context " + options.context + " must be in 1.." + c.maxContext());
+            if (options.context() != null && (options.context() < 1 || options.context() > c.maxContext())) {
+                throw new IllegalArgumentException("context " + options.context() + " must be in 1.." + c.maxContext());
             }
             Placement placement;
             int context;
-            if (options.devices != null || options.placement != null) {
+            if (options.devices() != null || options.placement() != null) {
                 PlacementPlan plan = plan(options, checkpoint);
                 context = plan.settings().context();
-                placement = PlacementFactory.create(plan, checkpoint.weights(), options.threads(), options.profileKernels);
-                System.err.print("placement over " + plan.devices().size() + " device(s):\n" + PlanReport.brief(plan));
+                placement = PlacementFactory.create(plan, checkpoint.weights(), options.threadCount(), options.profileKernels());
+                if (!options.quiet()) System.err.print("placement over " + plan.devices().size() + " device(s):\n" + PlanReport.brief(plan));
             } else {
-                BackendProvider provider = BackendProvider.named(options.backend);
+                BackendProvider provider = BackendProvider.named(options.backend());
                 String unavailable = provider.unavailableReason();
                 if (unavailable != null) throw new IllegalStateException("backend " + provider.name() + " unavailable: " + unavailable);
-                Backend backend = provider.create(new BackendRequest(c, checkpoint.weights(), options.device, options.threads(),
-                        Shard.all(c), options.profileKernels));
+                Backend backend = provider.create(new BackendRequest(c, checkpoint.weights(), options.device(), options.threadCount(),
+                        Shard.all(c), options.profileKernels()));
                 placement = Placement.single(backend, c);
-                context = options.context != null ? options.context : c.maxContext();
+                context = options.context() != null ? options.context() : c.maxContext();
             }
-            Engine engine = new Engine(c, checkpoint.weights(), placement, context, options.prefillChunk);
-            System.err.printf(Locale.ROOT, "loaded %s (%s layout, %d layers, %d experts, %.2f GiB mapped) in %d ms%n",
+            Engine engine = new Engine(c, checkpoint.weights(), placement, context, options.prefillChunk());
+            if (!options.quiet()) System.err.printf(Locale.ROOT, "loaded %s (%s layout, %d layers, %d experts, %.2f GiB mapped) in %d ms%n",
                     checkpoint.directory(), checkpoint.layout().name().toLowerCase(Locale.ROOT).replace('_', ' '),
                     c.numLayers(), c.numExperts(), checkpoint.totalBytes() / (double) (1L << 30),
                     (System.nanoTime() - start) / 1_000_000);
-            return new LoadedModel(checkpoint, engine, options.profileKernels);
+            return new LoadedModel(checkpoint, engine, options.profileKernels());
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -70,15 +74,15 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /** The plan given by --placement, or made by the planner for --devices. */
-    private static PlacementPlan plan(ModelOptions options, Checkpoint checkpoint) {
-        if (options.devices != null && options.placement != null) throw new IllegalArgumentException("give --devices or --placement, not both");
+    private static PlacementPlan plan(GptOssOptions options, Checkpoint checkpoint) {
+        if (options.devices() != null && options.placement() != null) throw new IllegalArgumentException("give --devices or --placement, not both");
         ModelConfig c = checkpoint.config();
         ModelFootprint footprint = ModelFootprint.of(c, checkpoint.weights());
-        int requested = options.context != null ? options.context : 0;
-        if (options.placement != null) return PlacementPlan.read(options.placement, c, footprint, requested);
-        PlanSettings settings = new PlanSettings(requested > 0 ? requested : c.maxContext(), 1, options.prefillChunk,
+        int requested = options.context() != null ? options.context() : 0;
+        if (options.placement() != null) return PlacementPlan.read(options.placement(), c, footprint, requested);
+        PlanSettings settings = new PlanSettings(requested > 0 ? requested : c.maxContext(), 1, options.prefillChunk(),
                 PlanSettings.KvPrecision.FP32, PlanSettings.Split.LAYER, PlanSettings.DEFAULT_RESERVE);
-        List<DeviceSpec> devices = PlacementFactory.withBackendMemory(DeviceSpec.parseList(options.devices), BackendProvider::named);
+        List<DeviceSpec> devices = PlacementFactory.withBackendMemory(DeviceSpec.parseList(options.devices()), BackendProvider::named);
         return MemoryPlanner.plan(new MemoryModel(c, footprint, settings), devices, null);
     }
 

@@ -1,7 +1,9 @@
 package gptoss.chat;
 
+import gptoss.api.GptOss;
+import gptoss.api.GptOssOptions;
+import gptoss.api.LoadedModel;
 import gptoss.generation.Generator;
-import gptoss.model.checkpoint.Checkpoint;
 import gptoss.model.harmony.HarmonyChat;
 import gptoss.model.harmony.HarmonyEvent;
 import gptoss.model.harmony.Message;
@@ -10,10 +12,7 @@ import gptoss.model.harmony.Role;
 import gptoss.model.harmony.SystemContent;
 import gptoss.model.synth.SyntheticCheckpoint;
 import gptoss.model.testing.TestModels;
-import gptoss.runtime.cpu.CpuBackend;
-import gptoss.runtime.cpu.WorkerPool;
 import gptoss.runtime.engine.Engine;
-import gptoss.runtime.engine.Placement;
 import gptoss.sampling.Sampler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,25 +41,20 @@ class ChatSessionTest {
 
     @TempDir
     static Path dir;
-    static Checkpoint ckpt;
-    static WorkerPool pool;
+    static Path checkpoint;
+    static GptOss model;
+    static final GptOssOptions OPTIONS = GptOssOptions.defaults().withContext(4096).withPrefillChunk(64).withThreads(2).withQuiet(true);
 
     @BeforeAll
     static void open() {
-        Path p = TestModels.write(dir.resolve("m"), TestModels.config(2, 32, 4, 2, 8, 4, 2, 32, 201088, 8), 5,
+        checkpoint = TestModels.write(dir.resolve("m"), TestModels.config(2, 32, 4, 2, 8, 4, 2, 32, 201088, 8), 5,
                 SyntheticCheckpoint.Layout.HUGGING_FACE, 1);
-        ckpt = Checkpoint.open(p);
-        pool = new WorkerPool(2);
+        model = GptOss.open(checkpoint, OPTIONS);
     }
 
     @AfterAll
     static void close() {
-        ckpt.close();
-        pool.close();
-    }
-
-    static Engine engine() {
-        return new Engine(ckpt.config(), ckpt.weights(), Placement.single(new CpuBackend(ckpt.config(), ckpt.weights(), pool), ckpt.config()), 4096, 64);
+        model.close();
     }
 
     /** Emits a fixed script, remembering the logits it was shown. */
@@ -83,7 +77,7 @@ class ChatSessionTest {
     @Test
     void aTurnStreamsParsesAndStopsAtReturn() {
         ScriptedSampler sampler = new ScriptedSampler(ANSWER);
-        ChatSession session = new ChatSession(engine(), HarmonyChat.standard(), sampler, SystemContent.defaults(), 100);
+        ChatSession session = new ChatSession(model, sampler, SystemContent.defaults(), 100);
         StringBuilder streamedFinal = new StringBuilder();
         List<HarmonyEvent> events = new ArrayList<>();
         ChatSession.Turn turn = session.send("What is 2 + 2?", e -> {
@@ -103,9 +97,8 @@ class ChatSessionTest {
     @Test
     void theNextTurnDropsFinishedReasoningAndReusesTheCache() {
         ScriptedSampler sampler = new ScriptedSampler(ANSWER);
-        Engine engine = engine();
         HarmonyChat harmony = HarmonyChat.standard();
-        ChatSession session = new ChatSession(engine, harmony, sampler, SystemContent.defaults(), 100);
+        ChatSession session = new ChatSession(model, sampler, SystemContent.defaults(), 100);
         session.send("What is 2 + 2?", e -> { }, () -> false);
         int firstTurnSamples = sampler.seen.size();
         ChatSession.Turn second = session.send("What about 9 / 2?", e -> { }, () -> false);
@@ -120,8 +113,11 @@ class ChatSessionTest {
         assertTrue(second.reusedTokens() > 10, "the system message and first question come from the cache: " + second.reusedTokens());
 
         // The logits after reusing the cache equal those of a fresh pass over the whole prompt.
-        Engine fresh = engine();
-        float[] expected = fresh.forward(fresh.newSequence(), prompt, false);
+        float[] expected;
+        try (LoadedModel fresh = LoadedModel.open(checkpoint, OPTIONS)) {
+            Engine e = fresh.engine();
+            expected = e.forward(e.newSequence(), prompt, false);
+        }
         float[] actual = sampler.seen.get(firstTurnSamples);
         float worst = 0;
         for (int i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
@@ -130,7 +126,7 @@ class ChatSessionTest {
 
     @Test
     void anAnswerWithoutStopTokenEndsAtMaxTokensAndCancellationStopsEarly() {
-        ChatSession session = new ChatSession(engine(), HarmonyChat.standard(), new ScriptedSampler(200005, 17196, 200008, 17),
+        ChatSession session = new ChatSession(model, new ScriptedSampler(200005, 17196, 200008, 17),
                 SystemContent.defaults().withReasoningEffort(ReasoningEffort.HIGH), 9);
         ChatSession.Turn turn = session.send("Count forever", e -> { }, () -> false);
         assertEquals(gptoss.sampling.StopReason.MAX_TOKENS, turn.reason());
@@ -146,7 +142,7 @@ class ChatSessionTest {
 
     @Test
     void reasoningEffortIsRendered() {
-        ChatSession session = new ChatSession(engine(), HarmonyChat.standard(), new ScriptedSampler(ANSWER), SystemContent.defaults(), 50);
+        ChatSession session = new ChatSession(model, new ScriptedSampler(ANSWER), SystemContent.defaults(), 50);
         session.setReasoning(ReasoningEffort.LOW);
         int[] ids = HarmonyChat.standard().renderer().renderConversationForCompletion(session.conversation(), Role.ASSISTANT);
         assertTrue(HarmonyChat.standard().tokenizer().decode(ids).contains("Reasoning: low"));

@@ -1,5 +1,6 @@
 package gptoss.chat;
 
+import gptoss.api.GptOss;
 import gptoss.generation.Generator;
 import gptoss.model.harmony.Conversation;
 import gptoss.model.harmony.HarmonyChat;
@@ -9,13 +10,10 @@ import gptoss.model.harmony.Message;
 import gptoss.model.harmony.ReasoningEffort;
 import gptoss.model.harmony.Role;
 import gptoss.model.harmony.SystemContent;
-import gptoss.runtime.engine.Engine;
-import gptoss.runtime.engine.Sequence;
 import gptoss.sampling.Sampler;
 import gptoss.sampling.StopReason;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -23,7 +21,7 @@ import java.util.function.Consumer;
 /**
  * A multi-turn Harmony conversation with a model: renders the history for completion (dropping finished
  * chain-of-thought as the format requires), samples until {@code <|return|>} or {@code <|call|>}, parses the
- * output into messages as it streams, and keeps the KV cache of the shared prefix between turns.
+ * output into messages as it streams. The model's scheduler keeps the KV cache of the shared prefix between turns.
  */
 public final class ChatSession {
 
@@ -39,19 +37,17 @@ public final class ChatSession {
         }
     }
 
-    private final Engine engine;
+    private final GptOss model;
     private final HarmonyChat harmony;
     private final Sampler sampler;
     private final int maxTokens;
     private SystemContent system;
     private List<Message> history = new ArrayList<>();
-    private Sequence sequence;
-    private int[] fed = new int[0]; // tokens the sequence's cache holds
 
-    public ChatSession(Engine engine, HarmonyChat harmony, Sampler sampler, SystemContent system, int maxTokens) {
+    public ChatSession(GptOss model, Sampler sampler, SystemContent system, int maxTokens) {
         if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be >= 1");
-        this.engine = engine;
-        this.harmony = harmony;
+        this.model = model;
+        this.harmony = model.harmony();
         this.sampler = sampler;
         this.system = system;
         this.maxTokens = maxTokens;
@@ -68,9 +64,6 @@ public final class ChatSession {
     /** Forgets the conversation (the system settings stay). */
     public void reset() {
         history = new ArrayList<>();
-        fed = new int[0];
-        if (sequence != null) sequence.close();
-        sequence = null;
     }
 
     /** The conversation so far, system message first. */
@@ -93,55 +86,28 @@ public final class ChatSession {
     public Turn send(String userText, Consumer<HarmonyEvent> events, java.util.function.IntConsumer tokens, BooleanSupplier cancelled) {
         history.add(Message.user(userText));
         int[] prompt = harmony.renderer().renderConversationForCompletion(conversation(), Role.ASSISTANT);
-        int reuse = reusablePrefix(prompt);
         HarmonyStreamParser parser = harmony.newCompletionParser();
         List<String> diagnostics = new ArrayList<>();
         Consumer<HarmonyEvent> sink = e -> {
             if (e instanceof HarmonyEvent.Diagnostic d) diagnostics.add(d.problem());
             events.accept(e);
         };
-        int budget = Math.min(maxTokens, engine.maxContext() - prompt.length);
+        int budget = Math.min(maxTokens, model.maxContext() - prompt.length);
         if (budget < 1) {
             history.removeLast();
             throw new IllegalArgumentException("the conversation (" + prompt.length + " tokens) leaves no room in the context of "
-                    + engine.maxContext() + " tokens: /reset or raise --context");
+                    + model.maxContext() + " tokens: /reset or raise --context");
         }
-        Generator.Result r = new Generator(engine, sampler).generate(sequence, Arrays.copyOfRange(prompt, reuse, prompt.length),
-                budget, harmony.stopTokens(), token -> {
+        Generator.Result r = new Generator(model, sampler).generate(prompt, budget, harmony.stopTokens(), token -> {
                     tokens.accept(token);
                     parser.accept(token).forEach(sink);
                     return !cancelled.getAsBoolean();
                 });
         parser.finish().forEach(sink);
         int[] generated = r.tokens();
-        fed = concat(prompt, Arrays.copyOf(generated, Math.max(0, generated.length - 1)));
         List<Message> messages = parser.messages();
         history.addAll(messages);
-        return new Turn(messages, r.reason(), prompt.length, reuse, generated.length, r.promptTokensPerSecond(),
+        return new Turn(messages, r.reason(), prompt.length, r.reusedTokens(), generated.length, r.promptTokensPerSecond(),
                 r.generatedTokensPerSecond(), diagnostics);
-    }
-
-    /** How many leading prompt tokens the cache already holds; rewinds the cache to there (or starts afresh). */
-    private int reusablePrefix(int[] prompt) {
-        int common = 0;
-        while (common < fed.length && common < prompt.length && fed[common] == prompt[common]) common++;
-        common = Math.min(common, prompt.length - 1); // at least one token must be fed to get logits
-        if (sequence != null && common > 0) {
-            try {
-                sequence.truncate(common);
-                return common;
-            } catch (IllegalStateException cannotRewind) {
-                // a sliding-window cache cannot go that far back: recompute
-            }
-        }
-        if (sequence != null) sequence.close();
-        sequence = engine.newSequence();
-        return 0;
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 }
