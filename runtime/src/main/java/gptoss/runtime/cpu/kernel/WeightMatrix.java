@@ -138,18 +138,7 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
      * panel of a {@link Gemm} depth block. {@code col} is a multiple of {@link #DECODE_ALIGN}, and so is
      * {@code col + n} unless it is {@link #cols()}.
      */
-    public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
-        // Formats without a column-range decoder decode whole rows and keep the range: exact, but it decodes
-        // cols / n times what it keeps (BF16 and MXFP4, the formats of the safetensors checkpoints, override this).
-        float[] scratch = ROW_SCRATCH.get();
-        if (scratch.length < cols) ROW_SCRATCH.set(scratch = new float[cols]);
-        for (int r = 0; r < count; r++) {
-            decode(row + r, 1, scratch, 0);
-            System.arraycopy(scratch, col, dst, dstOffset + r * dstStride, n);
-        }
-    }
-
-    private static final ThreadLocal<float[]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    public abstract void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride);
 
     /** Bytes of storage one row occupies (MXFP4: codes and scales). */
     public abstract double rowBytes();
