@@ -72,26 +72,6 @@ final class F16Matrix extends WeightMatrix {
     }
 
     @Override
-    public void decode(int row, int count, float[] dst, int dstOffset) {
-        int chunks = cols / CHUNK;
-        for (int r = 0; r < count; r++) {
-            long base = (offset + (long) (row + r) * cols) * 2;
-            int out = dstOffset + r * cols;
-            for (int c = 0; c < chunks; c++) {
-                IntVector v = IntVector.fromMemorySegment(I, data, base + c * CHUNK_BYTES, LE);
-                v.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(REBIAS)
-                        .reinterpretAsInts().or(v.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
-                        .intoArray(dst, out + c * CHUNK);
-                v.lanewise(VectorOperators.LSHR, 3).and(MAGNITUDE_HIGH).reinterpretAsFloats().mul(REBIAS)
-                        .reinterpretAsInts().or(v.and(0x80000000)).reinterpretAsFloats()
-                        .intoArray(dst, out + c * CHUNK + L);
-            }
-            long first = offset + (long) (row + r) * cols;
-            for (int k = chunks * CHUNK; k < cols; k++) dst[out + k] = tensor.getFloat(first + k);
-        }
-    }
-
-    @Override
     public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
         int end = col + n, vectorEnd = Math.min(end, cols / CHUNK * CHUNK);
         for (int r = 0; r < count; r++) {

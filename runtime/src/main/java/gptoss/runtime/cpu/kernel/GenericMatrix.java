@@ -29,14 +29,6 @@ final class GenericMatrix extends WeightMatrix {
     }
 
     @Override
-    public void decode(int row, int count, float[] dst, int dstOffset) {
-        for (int r = 0; r < count; r++) {
-            long base = offset + (long) (row + r) * cols;
-            for (int k = 0; k < cols; k++) dst[dstOffset + r * cols + k] = tensor.getFloat(base + k);
-        }
-    }
-
-    @Override
     public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
         for (int r = 0; r < count; r++) {
             long base = offset + (long) (row + r) * cols + col;

@@ -119,24 +119,6 @@ final class GgmlMxfp4Matrix extends WeightMatrix {
     }
 
     @Override
-    public void decode(int row, int count, float[] dst, int dstOffset) {
-        for (int r = 0; r < count; r++) {
-            long p = (firstBlock + (long) (row + r) * blocksPerRow) * BLOCK_BYTES;
-            int o = dstOffset + r * cols;
-            for (int g = 0; g < blocksPerRow; g++, p += BLOCK_BYTES, o += BLOCK) {
-                FloatVector scale = FloatVector.broadcast(F, Float.intBitsToFloat((data.get(ValueLayout.JAVA_BYTE, p) & 0xFF) << 23));
-                for (int h = 0; h < HALVES; h++) {
-                    IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, p + 1 + (long) h * L, LE)
-                            .convertShape(VectorOperators.B2I, I, 0);
-                    (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o + h * L);
-                    (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW))
-                            .reinterpretAsFloats().mul(scale).intoArray(dst, o + 16 + h * L);
-                }
-            }
-        }
-    }
-
-    @Override
     public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
         int b0 = col / BLOCK, b1 = (col + n) / BLOCK;
         for (int r = 0; r < count; r++) {

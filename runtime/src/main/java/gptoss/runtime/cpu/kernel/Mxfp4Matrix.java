@@ -178,25 +178,6 @@ final class Mxfp4Matrix extends WeightMatrix {
     }
 
     @Override
-    public void decode(int row, int count, float[] dst, int dstOffset) {
-        int chunksPerBlock = 16 / L;
-        for (int r = 0; r < count; r++) {
-            long block = firstBlock + (long) (row + r) * blocksPerRow;
-            int out = dstOffset + r * cols;
-            for (int b = 0; b < blocksPerRow; b++) {
-                FloatVector scale = FloatVector.broadcast(F, scale(block + b));
-                for (int c = 0; c < chunksPerBlock; c++) {
-                    IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, (block + b) * 16 + (long) c * L, LE)
-                            .convertShape(VectorOperators.B2I, I, 0);
-                    int o = out + b * BLOCK + c * 2 * L;
-                    (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o);
-                    (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o + L);
-                }
-            }
-        }
-    }
-
-    @Override
     public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
         int chunksPerBlock = 16 / L, b0 = col / BLOCK, b1 = (col + n) / BLOCK;
         for (int r = 0; r < count; r++) {

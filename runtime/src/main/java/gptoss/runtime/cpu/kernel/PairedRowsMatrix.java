@@ -34,23 +34,6 @@ final class PairedRowsMatrix extends WeightMatrix {
         return ((row & 1) == 0 ? even : odd).dot(row >>> 1, x, xOffset);
     }
 
-    /**
-     * Rows {@code row .. row+7} (stride 1, {@code row} even: four pairs) as four rows of each matrix, each read
-     * through its own eight-row pass when that format has one; other requests go row by row.
-     */
-    @Override
-    public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
-        for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] = dot(row + r * stride, x, xOffset);
-    }
-
-    @Override
-    public void decode(int row, int count, float[] dst, int dstOffset) {
-        for (int r = 0; r < count; r++) {
-            int at = row + r;
-            ((at & 1) == 0 ? even : odd).decode(at >>> 1, 1, dst, dstOffset + r * cols);
-        }
-    }
-
     @Override
     public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
         for (int r = 0; r < count; r++) {

@@ -129,21 +129,6 @@ final class Q8_0Matrix extends WeightMatrix {
     }
 
     @Override
-    public void decode(int row, int count, float[] dst, int dstOffset) {
-        for (int r = 0; r < count; r++) {
-            long p = (firstBlock + (long) (row + r) * blocksPerRow) * BLOCK_BYTES;
-            int o = dstOffset + r * cols;
-            for (int g = 0; g < blocksPerRow; g++, p += BLOCK_BYTES, o += BLOCK) {
-                FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p)));
-                for (int c = 0; c < CHUNKS; c++) {
-                    ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, p + 2 + (long) c * L, LE)
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, o + c * L);
-                }
-            }
-        }
-    }
-
-    @Override
     public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
         int b0 = col / BLOCK, b1 = (col + n) / BLOCK;
         for (int r = 0; r < count; r++) {

@@ -127,7 +127,9 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
     }
 
     /** Rows {@code [row, row + count)} as fp32, row i at {@code dst[dstOffset + i·cols]}, in {@link #decodeLayout()}. */
-    public abstract void decode(int row, int count, float[] dst, int dstOffset);
+    public final void decode(int row, int count, float[] dst, int dstOffset) {
+        decode(row, count, 0, cols, dst, dstOffset, cols);
+    }
 
     /** Alignment of the column ranges {@link #decode(int, int, int, int, float[], int, int)} takes (one MXFP4 block). */
     public static final int DECODE_ALIGN = 32;
