@@ -9,7 +9,7 @@ rm -rf "$T" && mkdir -p "$T"
 cd "$T"
 if ls "$DIST"/*.tar.gz.part-* >/dev/null 2>&1; then cat "$DIST"/*.tar.gz.part-* | tar xz; else tar xzf "$DIST"/*.tar.gz; fi
 B="$(ls -d "$T"/gptoss-tornado-*)"
-G="${GOLDEN:-$ROOT/testdata/golden/case-a}"; [[ -d "$G" ]] || G=/work/shared/golden/case-a
+G="${GOLDEN:-$ROOT/testdata/golden/case-a}"
 PROMPT=0,2714,2597,3328,6295,8191,7377,0,98,6108,5786,5385,6990,7735,2469,1571,213,4211,5219,6361,4497,5263,1702,7491
 run() { env -i POCL_DEVICES=pthread "$B/bin/gptoss" "$@"; }
 echo "== devices"; run devices

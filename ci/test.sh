@@ -13,6 +13,7 @@ if [[ -z "$(git status --porcelain 2>/dev/null)" ]] && git rev-parse HEAD >/dev/
   git clone --quiet --no-hardlinks "$PWD" "$CLONE_PARENT/gptoss-tornado"
   echo "== unit, golden and CLI tests (./mvnw -B verify) in a fresh clone: $CLONE_PARENT/gptoss-tornado"
   (cd "$CLONE_PARENT/gptoss-tornado" && ./mvnw -B verify)
+  cd "$CLONE_PARENT/gptoss-tornado"   # the TornadoVM tests below run in the same clone
 else
   echo "== unit, golden and CLI tests (./mvnw -B verify) in place (uncommitted changes: no fresh clone)"
   ./mvnw -B verify
