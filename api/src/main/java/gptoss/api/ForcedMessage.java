@@ -23,6 +23,9 @@ final class ForcedMessage implements TokenConstraint {
 
     private final TokenVocabulary vocab;
     private final List<Header> headers;
+    // the forced tokens' logits while a header is being masked (one slot per header; reused every token)
+    private final float[] keep;
+    private final int[] ids;
     private final boolean[] alive;
     private int position;                 // tokens of the header accepted so far
     private JsonSchemaConstraint json;    // once a header is complete
@@ -34,6 +37,8 @@ final class ForcedMessage implements TokenConstraint {
         this.vocab = vocab;
         this.headers = List.copyOf(headers);
         this.alive = new boolean[headers.size()];
+        this.keep = new float[headers.size()];
+        this.ids = new int[headers.size()];
         Arrays.fill(alive, true);
     }
 
@@ -52,8 +57,6 @@ final class ForcedMessage implements TokenConstraint {
             return;
         }
         // only the next token of a header still possible
-        float[] keep = new float[headers.size()];
-        int[] ids = new int[headers.size()];
         int n = 0;
         for (int h = 0; h < headers.size(); h++) {
             if (!alive[h]) continue;

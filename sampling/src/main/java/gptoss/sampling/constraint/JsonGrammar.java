@@ -173,9 +173,13 @@ public final class JsonGrammar {
     // -------------------------------------------------------------------------------------------------------
     // compiling
 
-    /** The grammar of any JSON value (for {@code response_format: json_object}). */
+    /** The grammar of any JSON value (for {@code response_format: json_object}); compiled once, shared. */
     public static JsonGrammar anyJson() {
-        return compile(new ObjectMapper().createObjectNode());
+        return AnyJson.GRAMMAR;
+    }
+
+    private static final class AnyJson {
+        static final JsonGrammar GRAMMAR = compile(new ObjectMapper().createObjectNode());
     }
 
     public static JsonGrammar compile(JsonNode schema) {
