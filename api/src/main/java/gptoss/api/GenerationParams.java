@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * Per-request generation settings.
  *
- * @param maxTokens  most tokens to generate (the context limit may end it sooner)
+ * @param maxTokens  most tokens to generate (the context limit may end it sooner); {@link #UNTIL_CONTEXT_FULL} for
+ *                   as many as the context holds after the prompt
  * @param sampling   how logits become tokens: temperature (0 = greedy), top-k, top-p, min-p, repetition / presence /
  *                   frequency penalties, logit bias (its seed is replaced by {@code seed})
  * @param seed       sampling seed, or null for a random one; a seeded request gives the same tokens alone or
@@ -18,6 +19,9 @@ import java.util.Map;
  */
 public record GenerationParams(int maxTokens, SamplingParams sampling, Long seed, List<String> stop,
                                OutputConstraint constraint) {
+    /** {@code maxTokens} meaning "as many as fit": the context left after the prompt (at least 1). */
+    public static final int UNTIL_CONTEXT_FULL = Integer.MAX_VALUE;
+
     public GenerationParams {
         if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be >= 1, got " + maxTokens);
         if (sampling == null) sampling = SamplingParams.defaults();

@@ -131,6 +131,11 @@ public final class GptOss implements AutoCloseable {
         return load;
     }
 
+    /** Throws {@link IllegalArgumentException} naming the first token id outside the vocabulary. */
+    public void checkTokens(int[] tokens) {
+        model.engine().checkTokens(tokens);
+    }
+
     /** The prompt token ids a chat request renders to. */
     public int[] render(ChatRequest request) {
         return harmony.renderer().renderConversationForCompletion(request.conversation(), Role.ASSISTANT);
@@ -167,8 +172,7 @@ public final class GptOss implements AutoCloseable {
      */
     public ChatHandle chatAsync(ChatRequest request, ChatListener listener) {
         int[] prompt = render(request);
-        GenerationParams p = request.params();
-        if (prompt.length + p.maxTokens() > maxContext()) throw new ContextOverflowException(prompt.length, p.maxTokens(), maxContext());
+        GenerationParams p = fitted(request.params(), prompt.length);
         if (p.constraint() != null && p.constraint().kind() == GenerationParams.OutputConstraint.Kind.TOOL_CALL) {
             p = p.withConstraint(p.constraint().withFunctions(functions(request.conversation())));
         }
@@ -176,6 +180,16 @@ public final class GptOss implements AutoCloseable {
         Scheduler.Job job = scheduler.submit(new Scheduler.Request(prompt, p.maxTokens(), harmony.stopTokens(), selectors.create(p)), run);
         CompletableFuture<ChatResult> result = job.result().thenApply(run::finish);
         return new ChatHandle(job, result);
+    }
+
+    /**
+     * {@code p} with {@link GenerationParams#UNTIL_CONTEXT_FULL} resolved against a prompt of {@code promptTokens};
+     * throws {@link ContextOverflowException} when prompt and max tokens exceed the context.
+     */
+    private GenerationParams fitted(GenerationParams p, int promptTokens) {
+        int max = p.maxTokens() == GenerationParams.UNTIL_CONTEXT_FULL ? Math.max(1, maxContext() - promptTokens) : p.maxTokens();
+        if (promptTokens + max > maxContext()) throw new ContextOverflowException(promptTokens, max, maxContext());
+        return max == p.maxTokens() ? p : p.withMaxTokens(max);
     }
 
     /** The conversation's functions (the developer message's {@code functions} namespace): name → parameters schema. */
@@ -215,8 +229,8 @@ public final class GptOss implements AutoCloseable {
      * Continues a token prompt as plain text (no chat format), ending at {@code <|endoftext|>}, {@code <|return|>},
      * {@code <|call|>} or {@code <|end|>}. {@code onText} sees the decoded text as it grows.
      */
-    public CompletionHandle complete(int[] prompt, GenerationParams p, Consumer<String> onText) {
-        if (prompt.length + p.maxTokens() > maxContext()) throw new ContextOverflowException(prompt.length, p.maxTokens(), maxContext());
+    public CompletionHandle complete(int[] prompt, GenerationParams params, Consumer<String> onText) {
+        GenerationParams p = fitted(params, prompt.length);
         Set<Integer> stops = new HashSet<>(HarmonyRenderer.STOP_TOKENS);
         stops.add(SpecialTokens.END_OF_TEXT);
         TextDecoder decoder = harmony.tokenizer().newTextDecoder();

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import gptoss.model.tokenizer.HarmonyTokenizer;
 import gptoss.model.tokenizer.SpecialTokens;
-import gptoss.sampling.LogitSampler;
+import gptoss.sampling.Sampler;
 import gptoss.sampling.SamplingParams;
 import gptoss.sampling.constraint.JsonGrammar;
 import gptoss.sampling.constraint.JsonSchemaConstraint;
@@ -66,19 +66,16 @@ public final class Sampling {
         long seed = params.seed() != null ? params.seed() : SEEDS.nextLong();
         SamplingParams sp = params.sampling().withSeed(seed);
         TokenConstraint constraint = params.constraint() == null ? null : constraint(params.constraint(), harmony);
+        Sampler sampler = sp.lazySampler(constraint);
         return new TokenSelector() {
-            private LogitSampler sampler;
-
             @Override
             public int select(float[] logits, int offset, int vocab) {
-                if (sampler == null) sampler = sp.newSampler(vocab, constraint);
                 return sampler.sample(logits, offset, vocab);
             }
 
             @Override
             public void accept(int token) {
-                if (sampler != null) sampler.accept(token);
-                else if (constraint != null) constraint.accept(token);
+                sampler.accept(token);
             }
 
             @Override

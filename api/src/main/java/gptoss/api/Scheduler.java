@@ -157,13 +157,7 @@ public final class Scheduler implements AutoCloseable {
             throw new IllegalArgumentException("the prompt has " + request.prompt().length + " tokens; the context holds "
                     + engine.maxContext() + " (at least one must be left to generate)");
         }
-        for (int i = 0; i < request.prompt().length; i++) {
-            int t = request.prompt()[i];
-            if (t < 0 || t >= engine.config().vocabSize()) {
-                throw new IllegalArgumentException("token id " + t + " at index " + i + " is outside the vocabulary (0.."
-                        + (engine.config().vocabSize() - 1) + ")");
-            }
-        }
+        engine.checkTokens(request.prompt());
         Job job = new Job(request, listener);
         lock.lock();
         try {

@@ -74,11 +74,19 @@ public final class SamplingOptions {
         }
     }
 
+    /** The --json-schema grammar once compiled (checking the flags and then running must not compile it twice). */
+    private JsonGrammar compiledSchema;
+
     /** The JSON grammar of --json-schema / --json, or null. */
     JsonGrammar grammar() {
         if (jsonSchema != null && anyJson) throw new UsageException("--json-schema and --json exclude each other");
         if (anyJson) return JsonGrammar.anyJson();
         if (jsonSchema == null) return null;
+        if (compiledSchema == null) compiledSchema = compileSchema();
+        return compiledSchema;
+    }
+
+    private JsonGrammar compileSchema() {
         JsonNode schema;
         try {
             schema = new ObjectMapper().readTree(Files.readString(jsonSchema));

@@ -180,8 +180,7 @@ public final class LogitSampler implements Sampler {
             if (topP < 1) {
                 double kMass = 0;
                 for (int j = 0; j < n; j++) kMass += probs[cand[j]];
-                sortPrefixFree(n);
-                n = nucleus(0, n, 0, topP * kMass);
+                n = nucleus(0, n, 0, topP * kMass); // partitions the k survivors itself: no sort first
             }
         } else if (topP < 1) {
             double target = topP * total;
@@ -295,11 +294,6 @@ public final class LogitSampler implements Sampler {
             if (bits >= lowBits && bits < highBits) cand[n++] = i;
         }
         return n;
-    }
-
-    /** Top-k survivors in cand[0..n) ordered best first (n is small: k). */
-    private void sortPrefixFree(int n) {
-        sortRange(0, n);
     }
 
     /** Higher probability first; equal probabilities by lower id (a deterministic total order). */

@@ -17,20 +17,6 @@ public interface Sampler {
     static Sampler of(double temperature, double topP, long seed) {
         if (temperature < 0) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
-        SamplingParams params = SamplingParams.defaults().withTemperature(temperature).withTopP(topP).withSeed(seed);
-        return new Sampler() {
-            private LogitSampler delegate;
-
-            @Override
-            public int sample(float[] logits, int offset, int vocab) {
-                if (delegate == null) delegate = params.newSampler(vocab);
-                return delegate.sample(logits, offset, vocab);
-            }
-
-            @Override
-            public void accept(int token) {
-                if (delegate != null) delegate.accept(token);
-            }
-        };
+        return SamplingParams.defaults().withTemperature(temperature).withTopP(topP).withSeed(seed).lazySampler(null);
     }
 }

@@ -111,4 +111,26 @@ public record SamplingParams(double temperature, int topK, double topP, double m
     public LogitSampler newSampler(int vocabSize, TokenConstraint constraint) {
         return new LogitSampler(this, vocabSize, constraint);
     }
+
+    /**
+     * A {@link Sampler} with these settings that makes its {@link LogitSampler} on the first call, sized to that
+     * call's vocabulary; tokens accepted before then reach {@code constraint} (which may be null) directly.
+     */
+    public Sampler lazySampler(TokenConstraint constraint) {
+        return new Sampler() {
+            private LogitSampler delegate;
+
+            @Override
+            public int sample(float[] logits, int offset, int vocab) {
+                if (delegate == null) delegate = newSampler(vocab, constraint);
+                return delegate.sample(logits, offset, vocab);
+            }
+
+            @Override
+            public void accept(int token) {
+                if (delegate != null) delegate.accept(token);
+                else if (constraint != null) constraint.accept(token);
+            }
+        };
+    }
 }

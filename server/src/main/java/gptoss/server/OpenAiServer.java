@@ -255,11 +255,12 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** Sampling settings common to the endpoints; {@code maxTokens} defaults to what the context leaves. */
-    private GenerationParams params(JsonNode root, Long maxTokens, int promptTokens) {
+    /** Sampling fields of a request; without a max token count, as many as the context holds after the prompt. */
+    private GenerationParams params(JsonNode root, Long maxTokens) {
         Double temperature = number(root, "temperature", 0, 2);
         Double topP = number(root, "top_p", Double.MIN_VALUE, 1);
         Long seed = root.hasNonNull("seed") ? integer(root, "seed", Long.MIN_VALUE) : null;
-        int max = maxTokens != null ? (int) Math.min(Integer.MAX_VALUE, maxTokens) : Math.max(1, model.maxContext() - promptTokens);
+        int max = maxTokens != null ? (int) Math.min(Integer.MAX_VALUE - 1, maxTokens) : GenerationParams.UNTIL_CONTEXT_FULL;
         Long topK = integer(root, "top_k", 0);
         Double minP = number(root, "min_p", 0, Math.nextDown(1.0));
         Double presence = number(root, "presence_penalty", -2, 2);
@@ -316,9 +317,7 @@ public final class OpenAiServer implements AutoCloseable {
         } else if (mapped.toolChoice().mode() == ChatCompletions.ToolChoice.Mode.REQUIRED) {
             constraint = GenerationParams.OutputConstraint.toolCall(null);
         }
-        ChatRequest probe = new ChatRequest(mapped.conversation(), GenerationParams.defaults());
-        int promptTokens = model.render(probe).length;
-        GenerationParams params = params(root, mapped.maxTokens(), promptTokens).withConstraint(constraint);
+        GenerationParams params = params(root, mapped.maxTokens()).withConstraint(constraint);
         ChatRequest request = new ChatRequest(mapped.conversation(), params);
         boolean includeUsage = root.path("stream_options").path("include_usage").asBoolean(false);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
@@ -441,12 +440,13 @@ public final class OpenAiServer implements AutoCloseable {
         boolean stream = bool(root, "stream");
         int[] prompt = completionPrompt(root.get("prompt"));
         if (prompt.length == 0) throw ApiError.invalid("prompt", "empty: give text or token ids");
-        int V = model.config().vocabSize();
-        for (int i = 0; i < prompt.length; i++) {
-            if (prompt[i] < 0 || prompt[i] >= V) throw ApiError.invalid("prompt", "token id " + prompt[i] + " at index " + i + " is outside the vocabulary (0.." + (V - 1) + ")");
+        try {
+            model.checkTokens(prompt);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("prompt", e.getMessage());
         }
         Long maxTokens = integer(root, "max_tokens", 1);
-        GenerationParams params = params(root, maxTokens != null ? maxTokens : 16L, prompt.length);
+        GenerationParams params = params(root, maxTokens != null ? maxTokens : 16L);
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         long now = System.currentTimeMillis() / 1000;
         if (!stream) {
@@ -534,7 +534,7 @@ public final class OpenAiServer implements AutoCloseable {
         } else throw ApiError.invalid("input", "expected a string or a list of messages");
         ChatRequest draft = b.build();
         Long maxTokens = integer(root, "max_output_tokens", 1);
-        GenerationParams params = params(root, maxTokens, model.render(draft).length);
+        GenerationParams params = params(root, maxTokens);
         ChatRequest request = new ChatRequest(draft.conversation(), params);
         String id = "resp_" + UUID.randomUUID().toString().replace("-", "");
         long now = System.currentTimeMillis() / 1000;

@@ -171,7 +171,8 @@ public final class Engine implements AutoCloseable {
         if (sequence.owner() != this) throw new IllegalArgumentException("the sequence belongs to another engine");
     }
 
-    private void checkTokens(int[] tokens) {
+    /** Throws {@link IllegalArgumentException} naming the first token id outside the vocabulary. */
+    public void checkTokens(int[] tokens) {
         for (int i = 0; i < tokens.length; i++) {
             if (tokens[i] < 0 || tokens[i] >= c.vocabSize()) {
                 throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
