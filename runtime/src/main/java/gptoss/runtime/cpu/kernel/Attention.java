@@ -264,41 +264,41 @@ public final class Attention {
                                    float[] values, int valuesOffset, int valueStride, int window,
                                    float[] sinks, int sinkOffset, float scale, float[] scratch,
                                    float[] out, int outOffset, int outStride) {
-        float[] s = new float[KEY_TILE], lanes = new float[L], o = new float[headDim];
+        int sAt = 0, lAt = KEY_TILE, oAt = KEY_TILE + L; // in scratch: tile scores, lane sums, output
         for (int r = 0; r < rows; r++) {
             int p = position + r, lo = firstVisible(p, window);
             for (int h = 0; h < heads; h++) {
                 int qh = qOffset + r * qStride + h * headDim;
                 float m = sinks[sinkOffset + h];
-                java.util.Arrays.fill(lanes, 0f);
-                java.util.Arrays.fill(o, 0f);
+                java.util.Arrays.fill(scratch, lAt, lAt + L, 0f);
+                java.util.Arrays.fill(scratch, oAt, oAt + headDim, 0f);
                 for (int b = tileOf(lo); b <= p; b += KEY_TILE) {
                     int slot = ring > 0 ? b % ring : b;
                     float max = m;
                     for (int j = 0; j < KEY_TILE; j++) {
                         float a = 0f;
                         for (int d = 0; d < headDim; d++) a = Math.fma(keys[keysOffset + tileKeys(slot + j, d, headDim)], q[qh + d], a);
-                        s[j] = b + j < lo || b + j > p ? Float.NEGATIVE_INFINITY : a * scale;
-                        max = Math.max(max, s[j]);
+                        scratch[sAt + j] = b + j < lo || b + j > p ? Float.NEGATIVE_INFINITY : a * scale;
+                        max = Math.max(max, scratch[sAt + j]);
                     }
                     if (max != m) {
                         float c = exp(m - max);
-                        for (int i = 0; i < L; i++) lanes[i] *= c;
-                        for (int d = 0; d < headDim; d++) o[d] *= c;
+                        for (int i = 0; i < L; i++) scratch[lAt + i] *= c;
+                        for (int d = 0; d < headDim; d++) scratch[oAt + d] *= c;
                         m = max;
                     }
                     for (int j = 0; j < KEY_TILE; j++) {
-                        s[j] = exp(s[j] - m);
-                        lanes[j % L] += s[j];
+                        scratch[sAt + j] = exp(scratch[sAt + j] - m);
+                        scratch[lAt + j % L] += scratch[sAt + j];
                     }
                     for (int j = Math.max(lo, b) - b; j < Math.min(p + 1, b + KEY_TILE) - b; j++) {
                         int vj = valuesOffset + (slot + j) * valueStride;
-                        for (int d = 0; d < headDim; d++) o[d] = Math.fma(values[vj + d], s[j], o[d]);
+                        for (int d = 0; d < headDim; d++) scratch[oAt + d] = Math.fma(values[vj + d], scratch[sAt + j], scratch[oAt + d]);
                     }
                 }
-                float denominator = Lanes.sum(lanes, 0) + exp(sinks[sinkOffset + h] - m);
+                float denominator = foldLanes(scratch, lAt) + exp(sinks[sinkOffset + h] - m);
                 int oh = outOffset + r * outStride + h * headDim;
-                for (int d = 0; d < headDim; d++) out[oh + d] = o[d] / denominator;
+                for (int d = 0; d < headDim; d++) out[oh + d] = scratch[oAt + d] / denominator;
             }
         }
     }
