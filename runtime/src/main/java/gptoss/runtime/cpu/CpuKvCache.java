@@ -116,12 +116,6 @@ final class CpuKvCache implements KvCache {
         return capacity[layer];
     }
 
-    /** Bytes a query at {@code position} reads from this cache in {@code layer}. */
-    long bytesRead(int layer, int position) {
-        int visible = config.isSliding(layer) ? Math.min(position + 1, config.slidingWindow()) : position + 1;
-        return 8L * visible * config.kvDim();
-    }
-
     /** Stores the key and value of {@code position} in layer {@code layer}. */
     void write(int layer, int position, float[] k, int kOffset, float[] v, int vOffset) {
         int slot = slot(layer, position);
