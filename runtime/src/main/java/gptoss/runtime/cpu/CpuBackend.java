@@ -152,15 +152,11 @@ public final class CpuBackend implements Backend {
         float[] cos = buf.cos(D / 2), sin = buf.sin(D / 2);
         float[] o = buf.attnOut(T * Q);
         for (int t = 0; t < T; t++) {
-            int position = batch.positions()[t];
-            rope.cosSin(position, cos, sin);
+            rope.cosSin(batch.positions()[t], cos, sin);
             rope.rotate(q, t * Q, c.numHeads(), cos, sin);
             rope.rotate(k, t * KV, c.numKvHeads(), cos, sin);
-            CpuKvCache cache = (CpuKvCache) batch.caches()[t];
-            cache.write(layer, position, k, t * KV, v, t * KV);
-            attentionJob.set(layer, lw, cache, position, q, t * Q, o, t * Q);
-            pool.run(c.numKvHeads(), 1, attentionJob);
         }
+        attend(layer, batch, q, k, v, o);
         start = clock.stop(Kernel.ATTENTION, start);
 
         float[] a = buf.projected(T * H);
@@ -171,36 +167,83 @@ public final class CpuBackend implements Backend {
         clock.stop(Kernel.OUT_PROJECTION, start);
     }
 
-    /** Attention of one query row over its cache, one task per KV head (the query heads of its group). */
-    private final class AttentionJob implements WorkerPool.Task {
-        private int layer, position, qOffset, outOffset;
-        private Layer weights;
-        private CpuKvCache cache;
-        private float[] q, out;
+    /**
+     * Stores the batch rows' keys and values ({@code k}, {@code v}: [T][KV], after RoPE) in their caches and writes
+     * the attention of their queries ({@code q}: [T][Q]) to {@code o} ([T][Q]). Rows go into the cache, then are
+     * attended, as many at a time as the layer's cache can take ahead.
+     */
+    void attend(int layer, TokenBatch batch, float[] q, float[] k, float[] v, float[] o) {
+        int T = batch.size(), KV = c.kvDim();
+        for (int first = 0, step = Math.min(T, CpuKvCache.rowsAhead(c, layer)); first < T; first += step) {
+            int rows = Math.min(step, T - first);
+            for (int t = first; t < first + rows; t++) {
+                ((CpuKvCache) batch.caches()[t]).write(layer, batch.positions()[t], k, t * KV, v, t * KV);
+            }
+            attentionJob.set(layer, layers[layer], batch, first, rows, q, o);
+            pool.run(attentionJob.units(), 1, attentionJob);
+        }
+    }
 
-        void set(int layer, Layer weights, CpuKvCache cache, int position, float[] q, int qOffset, float[] out, int outOffset) {
+    /**
+     * Attention of batch rows already in their caches. Rows form runs (consecutive rows of one sequence at
+     * consecutive positions); a work unit is one KV head (the query heads of its group) for a tile of up to
+     * {@link #QUERY_TILE} rows of a run, so each key tile read serves them all.
+     */
+    private final class AttentionJob implements WorkerPool.Task {
+        /** Rows per unit: enough to reuse each key tile 128 times (with 8 heads per group), few enough to share out. */
+        static final int QUERY_TILE = 16;
+        private int layer, runs;
+        private Layer weights;
+        private TokenBatch batch;
+        private float[] q, out;
+        private int[] runFirst = new int[1], runRows = new int[1], runUnits = new int[2]; // runUnits: first unit of each run
+
+        void set(int layer, Layer weights, TokenBatch batch, int first, int rows, float[] q, float[] out) {
             this.layer = layer;
             this.weights = weights;
-            this.cache = cache;
-            this.position = position;
+            this.batch = batch;
             this.q = q;
-            this.qOffset = qOffset;
             this.out = out;
-            this.outOffset = outOffset;
+            runs = 0;
+            int[] positions = batch.positions();
+            for (int t = first; t < first + rows; t++) {
+                boolean continues = t > first && batch.caches()[t] == batch.caches()[t - 1] && positions[t] == positions[t - 1] + 1;
+                if (continues) {
+                    runRows[runs - 1]++;
+                } else {
+                    if (runs == runFirst.length) {
+                        runFirst = java.util.Arrays.copyOf(runFirst, 2 * runs);
+                        runRows = java.util.Arrays.copyOf(runRows, 2 * runs);
+                        runUnits = java.util.Arrays.copyOf(runUnits, 2 * runs + 1);
+                    }
+                    runFirst[runs] = t;
+                    runRows[runs++] = 1;
+                }
+            }
+            for (int r = 0; r < runs; r++) runUnits[r + 1] = runUnits[r] + c.numKvHeads() * ((runRows[r] + QUERY_TILE - 1) / QUERY_TILE);
+        }
+
+        int units() {
+            return runUnits[runs];
         }
 
         @Override
         public void run(int thread, int from, int to) {
-            int D = c.headDim(), group = c.groupSize(), KV = c.kvDim();
-            int count = cache.visibleSlots(layer, position), capacity = cache.capacity(layer);
+            int D = c.headDim(), group = c.groupSize(), Q = c.qDim();
+            int window = c.isSliding(layer) ? c.slidingWindow() : Attention.FULL;
             float scale = (float) (1.0 / Math.sqrt(D));
-            float[] scores = scratch[thread].scores(Attention.scratchSize(group, count));
-            for (int kvHead = from; kvHead < to; kvHead++) {
-                int firstHead = kvHead * group;
-                Attention.attend(q, qOffset + firstHead * D, group, D,
-                        cache.keys(layer), kvHead * D * capacity, capacity,
-                        cache.values(layer), kvHead * D, KV, count,
-                        weights.sinks(), firstHead, scale, scores, out, outOffset + firstHead * D);
+            float[] scratchFloats = scratch[thread].scores(Attention.scratchSize(QUERY_TILE, group, D));
+            int run = 0;
+            for (int unit = from; unit < to; unit++) {
+                while (unit >= runUnits[run + 1]) run++;
+                int tiles = (runRows[run] + QUERY_TILE - 1) / QUERY_TILE, local = unit - runUnits[run];
+                int kvHead = local / tiles, tile = local % tiles; // a KV head's tiles are consecutive units
+                int t = runFirst[run] + tile * QUERY_TILE, rows = Math.min(QUERY_TILE, runRows[run] - tile * QUERY_TILE);
+                CpuKvCache cache = (CpuKvCache) batch.caches()[t];
+                int firstHead = kvHead * group, headBlock = cache.capacity(layer) * D;
+                Attention.attend(q, t * Q + firstHead * D, Q, rows, batch.positions()[t], group, D,
+                        cache.keys(layer), kvHead * headBlock, cache.ring(layer), cache.values(layer), kvHead * headBlock, D, window,
+                        weights.sinks(), firstHead, scale, scratchFloats, out, t * Q + firstHead * D, Q);
             }
         }
     }

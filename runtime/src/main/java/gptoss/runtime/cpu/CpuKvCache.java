@@ -2,26 +2,28 @@ package gptoss.runtime.cpu;
 
 import gptoss.model.config.ModelConfig;
 import gptoss.runtime.backend.KvCache;
-import gptoss.runtime.cpu.kernel.Lanes;
+import gptoss.runtime.cpu.kernel.Attention;
 
 /**
- * fp32 keys and values of one sequence, per layer. Full-attention layers grow by doubling up to the context
- * limit; sliding-window layers keep a ring of exactly {@code sliding_window} positions (position p in slot
- * p mod window), which is all they can ever attend to. Keys are stored transposed per KV head
- * ({@code [kvHead][d][slot]}) so attention scores many slots per vector operation; values by slot
- * ({@code [slot][kvHead·D + d]}). Capacities are multiples of the vector width and unused slots hold zeros.
- * A sliding layer also moves each entry it overwrites to a ring of {@link #REWIND_SLACK} older positions, so the
- * sequence can be truncated that far back (a chat dropping the previous turn's chain of thought) and continue
- * without recomputing the prompt.
+ * fp32 keys and values of one sequence, per layer and KV head, laid out for {@link Attention}: keys in tiles of
+ * {@link Attention#KEY_TILE} slots, each tile transposed ({@code [kvHead][tile][d][slot in tile]}, so a tile is one
+ * contiguous block scored many slots per vector operation), values by slot ({@code [kvHead][slot][d]}).
+ * Full-attention layers grow by doubling up to the context limit (capacities are multiples of the tile; unused
+ * slots hold zeros). Sliding-window layers keep a ring of {@link #ring} slots (position p in slot p mod ring): twice
+ * the window, so that a chunk of up to {@link #rowsAhead} rows can be written before it is attended without
+ * overwriting a position any of its rows still sees. A sliding layer also moves each entry it overwrites to a ring
+ * of {@link #REWIND_SLACK} older positions, so the sequence can be truncated that far back (a chat dropping the
+ * previous turn's chain of thought) and continue without recomputing the prompt.
  */
 final class CpuKvCache implements KvCache {
-    /** Positions a sliding-window layer keeps beyond its window, so the sequence can be truncated that far back. */
+    /** Positions a sliding-window layer keeps beyond its ring, so the sequence can be truncated that far back. */
     static final int REWIND_SLACK = 1024;
 
     private final ModelConfig config;
     private final int maxContext;
-    private final float[][] keys;   // [layer][(kvHead·D + d) · capacity + slot]
-    private final float[][] values; // [layer][slot · KV + kvHead·D + d]
+    private final int ring;         // slots of a sliding layer
+    private final float[][] keys;   // [layer][kvHead][slot / TILE][d][slot % TILE]
+    private final float[][] values; // [layer][kvHead][slot][d]
     private final int[] capacity;   // [layer] slots
     private final float[][] evictedKeys;   // [layer][(position mod slack) · KV + kvHead·D + d], sliding layers only
     private final float[][] evictedValues; // [layer][(position mod slack) · KV + kvHead·D + d]
@@ -31,12 +33,28 @@ final class CpuKvCache implements KvCache {
     CpuKvCache(ModelConfig config, int maxContext) {
         this.config = config;
         this.maxContext = maxContext;
+        this.ring = ring(config);
         this.keys = new float[config.numLayers()][];
         this.values = new float[config.numLayers()][];
         this.capacity = new int[config.numLayers()];
         this.evictedKeys = new float[config.numLayers()][];
         this.evictedValues = new float[config.numLayers()][];
         this.slack = Math.max(1, Math.min(REWIND_SLACK, maxContext - config.slidingWindow()));
+    }
+
+    /** Slots of a sliding layer's ring: twice the window, in whole key tiles. */
+    static int ring(ModelConfig config) {
+        int tile = Attention.KEY_TILE;
+        return (2 * config.slidingWindow() + tile - 1) / tile * tile;
+    }
+
+    /**
+     * Rows of one sequence that may be written to {@code layer} before they are attended: a row at position p
+     * overwrites p − ring, which the first row P must not see, so at most ring − window + 1; ring − window (the
+     * window, 128) keeps query tiles whole.
+     */
+    static int rowsAhead(ModelConfig config, int layer) {
+        return config.isSliding(layer) ? ring(config) - config.slidingWindow() : Integer.MAX_VALUE;
     }
 
     @Override
@@ -47,17 +65,16 @@ final class CpuKvCache implements KvCache {
     @Override
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) throw new IllegalArgumentException("cannot truncate " + length + " to " + newLength);
-        int window = config.slidingWindow();
-        // Positions a sliding layer must hold again: [newLength - window, newLength); those before length - window
-        // were overwritten and come back from the eviction ring, which holds [length - window - slack, length - window).
-        int first = Math.max(0, newLength - window), overwrittenBelow = length - window;
-        if (first < overwrittenBelow) {
-            if (first < overwrittenBelow - slack) {
-                throw new IllegalStateException("a sliding-window cache cannot rewind from " + length + " to " + newLength);
-            }
+        // Positions a sliding layer must hold again: those of its ring before newLength, [newLength - ring, newLength),
+        // at least the window [newLength - window, newLength); those before length - ring were overwritten and come
+        // back from the eviction ring, which holds [length - ring - slack, length - ring).
+        int overwrittenBelow = length - ring, kept = overwrittenBelow - slack;
+        int first = Math.max(0, newLength - ring), needed = Math.max(0, newLength - config.slidingWindow());
+        if (needed < overwrittenBelow) {
+            if (needed < kept) throw new IllegalStateException("a sliding-window cache cannot rewind from " + length + " to " + newLength);
             for (int l = 0; l < keys.length; l++) {
                 if (!config.isSliding(l) || keys[l] == null) continue;
-                for (int q = first; q < Math.min(newLength, overwrittenBelow); q++) restore(l, q);
+                for (int q = Math.max(first, kept); q < Math.min(newLength, overwrittenBelow); q++) restore(l, q);
             }
         }
         length = newLength;
@@ -65,10 +82,8 @@ final class CpuKvCache implements KvCache {
 
     /** Puts position {@code q}'s evicted key and value back into its ring slot. */
     private void restore(int layer, int q) {
-        int kv = config.kvDim(), cap = capacity[layer], slot = slot(layer, q), from = (q % slack) * kv;
-        float[] kt = keys[layer], ek = evictedKeys[layer];
-        for (int i = 0; i < kv; i++) kt[i * cap + slot] = ek[from + i];
-        System.arraycopy(evictedValues[layer], from, values[layer], slot * kv, kv);
+        int from = (q % slack) * config.kvDim();
+        copy(evictedKeys[layer], from, evictedValues[layer], from, layer, slot(layer, q));
     }
 
     @Override
@@ -81,12 +96,12 @@ final class CpuKvCache implements KvCache {
 
     /** Slot of {@code position} in layer {@code layer}'s arrays. */
     int slot(int layer, int position) {
-        return config.isSliding(layer) ? position % config.slidingWindow() : position;
+        return config.isSliding(layer) ? position % ring : position;
     }
 
-    /** Slots visible to a query at {@code position}: always slots {@code [0, count)}, in some order. */
-    int visibleSlots(int layer, int position) {
-        return config.isSliding(layer) ? Math.min(position + 1, config.slidingWindow()) : position + 1;
+    /** The modulus of {@code layer}'s slots: the ring size on sliding layers, 0 (slot = position) on full ones. */
+    int ring(int layer) {
+        return config.isSliding(layer) ? ring : 0;
     }
 
     float[] keys(int layer) {
@@ -101,49 +116,52 @@ final class CpuKvCache implements KvCache {
         return capacity[layer];
     }
 
-    /** Bytes a query at {@code position} reads from this cache in {@code layer}. */
-    long bytesRead(int layer, int position) {
-        return 8L * visibleSlots(layer, position) * config.kvDim();
-    }
-
     /** Stores the key and value of {@code position} in layer {@code layer}. */
     void write(int layer, int position, float[] k, int kOffset, float[] v, int vOffset) {
-        int kv = config.kvDim();
         int slot = slot(layer, position);
         if (slot >= capacity[layer]) grow(layer, slot);
-        int cap = capacity[layer];
-        float[] kt = keys[layer];
-        int old = position - config.slidingWindow();
+        int old = position - ring;
         if (config.isSliding(layer) && old >= 0) evict(layer, old, slot);
-        for (int i = 0; i < kv; i++) kt[i * cap + slot] = k[kOffset + i];
-        System.arraycopy(v, vOffset, values[layer], slot * kv, kv);
+        copy(k, kOffset, v, vOffset, layer, slot);
         length = Math.max(length, position + 1);
     }
 
     /** Copies position {@code old}'s entry, about to be overwritten in {@code slot}, to the eviction ring. */
     private void evict(int layer, int old, int slot) {
-        int kv = config.kvDim(), cap = capacity[layer], to = (old % slack) * kv;
+        int kv = config.kvDim();
         if (evictedKeys[layer] == null) {
             evictedKeys[layer] = new float[slack * kv];
             evictedValues[layer] = new float[slack * kv];
         }
-        float[] kt = keys[layer], ek = evictedKeys[layer];
-        for (int i = 0; i < kv; i++) ek[to + i] = kt[i * cap + slot];
-        System.arraycopy(values[layer], slot * kv, evictedValues[layer], to, kv);
+        float[] ek = evictedKeys[layer], ev = evictedValues[layer], kt = keys[layer], vt = values[layer];
+        int D = config.headDim(), cap = capacity[layer], to = (old % slack) * kv;
+        for (int h = 0; h < config.numKvHeads(); h++) {
+            int head = h * cap * D;
+            for (int d = 0; d < D; d++) ek[to + h * D + d] = kt[head + Attention.tileKeys(slot, d, D)];
+            System.arraycopy(vt, head + slot * D, ev, to + h * D, D);
+        }
+    }
+
+    /** Writes the key at {@code k[kFrom..]} and value at {@code v[vFrom..]} (kvDim wide, head by head) into a slot. */
+    private void copy(float[] k, int kFrom, float[] v, int vFrom, int layer, int slot) {
+        int D = config.headDim(), cap = capacity[layer];
+        float[] kt = keys[layer], vt = values[layer];
+        for (int h = 0; h < config.numKvHeads(); h++) {
+            int head = h * cap * D;
+            for (int d = 0; d < D; d++) kt[head + Attention.tileKeys(slot, d, D)] = k[kFrom + h * D + d];
+            System.arraycopy(v, vFrom + h * D, vt, head + slot * D, D);
+        }
     }
 
     private void grow(int layer, int slot) {
-        int kv = config.kvDim();
-        int slots = config.isSliding(layer) ? Math.min(config.slidingWindow(), maxContext)
-                : Math.min(maxContext, Math.max(16, Integer.highestOneBit(slot) * 2));
-        int newCapacity = (slots + Lanes.L - 1) / Lanes.L * Lanes.L;
-        int old = capacity[layer];
-        float[] newKeys = new float[kv * newCapacity];
-        if (keys[layer] != null) {
-            for (int i = 0; i < kv; i++) System.arraycopy(keys[layer], i * old, newKeys, i * newCapacity, old);
+        int tile = Attention.KEY_TILE, D = config.headDim(), kvHeads = config.numKvHeads();
+        int slots = config.isSliding(layer) ? ring : Math.min(maxContext, Math.max(tile, Integer.highestOneBit(slot) * 2));
+        int newCapacity = (slots + tile - 1) / tile * tile, old = capacity[layer];
+        float[] newKeys = new float[kvHeads * newCapacity * D], newValues = new float[kvHeads * newCapacity * D];
+        for (int h = 0; h < kvHeads && old > 0; h++) { // a head's first old·D floats keep their layout
+            System.arraycopy(keys[layer], h * old * D, newKeys, h * newCapacity * D, old * D);
+            System.arraycopy(values[layer], h * old * D, newValues, h * newCapacity * D, old * D);
         }
-        float[] newValues = new float[newCapacity * kv];
-        if (values[layer] != null) System.arraycopy(values[layer], 0, newValues, 0, old * kv);
         keys[layer] = newKeys;
         values[layer] = newValues;
         capacity[layer] = newCapacity;
