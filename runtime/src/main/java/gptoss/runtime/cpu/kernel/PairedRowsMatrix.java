@@ -34,6 +34,25 @@ final class PairedRowsMatrix extends WeightMatrix {
         return ((row & 1) == 0 ? even : odd).dot(row >>> 1, x, xOffset);
     }
 
+    /**
+     * Four (gate, linear) row pairs from an even {@code row}, in one pass over both matrices where their format
+     * reads eight rows side by side (GGUF's Q8_0 and ggml MXFP4 experts); otherwise row by row.
+     */
+    @Override
+    public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
+        if (stride == 1 && (row & 1) == 0) {
+            if (even instanceof GgmlMxfp4Matrix e && odd instanceof GgmlMxfp4Matrix o) {
+                e.dot8Paired(o, row >>> 1, x, xOffset, out, outOffset);
+                return;
+            }
+            if (even instanceof Q8_0Matrix e && odd instanceof Q8_0Matrix o) {
+                e.dot8Paired(o, row >>> 1, x, xOffset, out, outOffset);
+                return;
+            }
+        }
+        super.dot8(row, stride, x, xOffset, out, outOffset);
+    }
+
     @Override
     public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
         for (int r = 0; r < count; r++) {
