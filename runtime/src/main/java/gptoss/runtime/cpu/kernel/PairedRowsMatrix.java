@@ -19,6 +19,15 @@ final class PairedRowsMatrix extends WeightMatrix {
         this.odd = odd;
     }
 
+    /** The same pairs with the Java kernels of GGUF's formats. */
+    PairedRowsMatrix javaKernels() {
+        return new PairedRowsMatrix(javaGgml(even), javaGgml(odd));
+    }
+
+    private static WeightMatrix javaGgml(WeightMatrix m) {
+        return m instanceof Q8_0Matrix q ? q.javaKernels() : m instanceof GgmlMxfp4Matrix g ? g.javaKernels() : m;
+    }
+
     @Override
     public VectorLayout dotLayout() {
         return even.dotLayout();

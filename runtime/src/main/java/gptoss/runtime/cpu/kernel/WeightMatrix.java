@@ -53,7 +53,17 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
      */
     public static WeightMatrix javaKernels(FloatTensor tensor, long offset, int rows, int cols) {
         WeightMatrix m = of(tensor, offset, rows, cols);
-        return m instanceof Mxfp4Matrix x && x.isNative() ? new Mxfp4Matrix((Mxfp4Tensor) tensor, offset, rows, cols, false) : m;
+        return m instanceof Mxfp4Matrix x && x.isNative() ? new Mxfp4Matrix((Mxfp4Tensor) tensor, offset, rows, cols, false) : javaGgml(m);
+    }
+
+    /** GGUF's formats (and their gate/up pairs) with the Java kernels ({@link GgmlKernels} are the native ones). */
+    private static WeightMatrix javaGgml(WeightMatrix m) {
+        return switch (m) {
+            case Q8_0Matrix q -> q.javaKernels();
+            case GgmlMxfp4Matrix g -> g.javaKernels();
+            case PairedRowsMatrix p -> p.javaKernels();
+            default -> m;
+        };
     }
 
     /** The whole of a 2-D tensor [rows, cols]. */
