@@ -58,6 +58,20 @@ static inline float fold16(__m512 a) {
     return _mm_cvtss_f32(q);
 }
 
+/*
+ * Software prefetch of the rows the next call will read: [pa, pa + blocks*span) and the same from pb (if not null),
+ * span bytes per block step. Read row by row through adjacent passes, the hardware prefetchers see many short
+ * streams that start cold at each pass (from memory, Q8_0 rows paired as gate/up ran at 13 GB/s on one core
+ * without this, 33 GB/s with it; a single streaming read runs at about 32).
+ */
+#define PREFETCH_STEP(pa, pb, span, g) do { \
+        const char *qa = (pa) + (span) * (int64_t) (g), *qb = (pb) ? (pb) + (span) * (int64_t) (g) : 0; \
+        for (int64_t o = 0; o < (span); o += 64) { \
+            _mm_prefetch(qa + o, _MM_HINT_T0); \
+            if (qb) _mm_prefetch(qb + o, _MM_HINT_T0); \
+        } \
+    } while (0)
+
 /* The scale of a Q8_0 block in all 16 lanes. */
 #define Q8_SCALE(p) _mm512_cvtph_ps(_mm256_set1_epi16(*(const short *) (p)))
 /* Elements 16h .. 16h+15 of a Q8_0 block as exact floats d*q. */
@@ -65,7 +79,8 @@ static inline float fold16(__m512 a) {
 
 /* N rows (1 or 8) of Q8_0 blocks; rows 2i at a + i*step, 2i+1 at b + i*step. */
 __attribute__((target("avx512f"), always_inline))
-static inline void q8_rows(int N, const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out) {
+static inline void q8_rows(int N, const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out,
+                                   const char *pa, const char *pb, int64_t span) {
     const uint8_t *r[8];
     for (int i = 0; i < 8; i++) r[i] = (i & 1 ? b : a) + (i >> 1) * step;
     __m512 acc[8];
@@ -73,6 +88,7 @@ static inline void q8_rows(int N, const uint8_t *a, const uint8_t *b, int64_t st
     for (int i = 0; i < N; i++) acc[i] = _mm512_setzero_ps();
     for (int g = 0; g < blocks; g++) {
         __m512 x0 = _mm512_loadu_ps(x + 32 * (int64_t) g), x1 = _mm512_loadu_ps(x + 32 * (int64_t) g + 16);
+        if (span) PREFETCH_STEP(pa, pb, span, g);
 #pragma GCC unroll 8
         for (int i = 0; i < N; i++) {
             const uint8_t *p = r[i] + (int64_t) g * Q8_BLOCK_BYTES;
@@ -87,7 +103,8 @@ static inline void q8_rows(int N, const uint8_t *a, const uint8_t *b, int64_t st
 
 /* N rows (1 or 8) of ggml MXFP4 blocks (exponent byte, 16 code bytes: low nibble = element j, high = j + 16). */
 __attribute__((target("avx512f"), always_inline))
-static inline void mx_rows(int N, const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out) {
+static inline void mx_rows(int N, const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out,
+                                   const char *pa, const char *pb, int64_t span) {
     static const float fp4[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
     const __m512 table = _mm512_loadu_ps(fp4);
@@ -98,6 +115,7 @@ static inline void mx_rows(int N, const uint8_t *a, const uint8_t *b, int64_t st
     for (int i = 0; i < N; i++) acc[i] = _mm512_setzero_ps();
     for (int g = 0; g < blocks; g++) {
         __m512 x0 = _mm512_loadu_ps(x + 32 * (int64_t) g), x1 = _mm512_loadu_ps(x + 32 * (int64_t) g + 16);
+        if (span) PREFETCH_STEP(pa, pb, span, g);
 #pragma GCC unroll 8
         for (int i = 0; i < N; i++) {
             const uint8_t *p = r[i] + (int64_t) g * MX_BLOCK_BYTES;
@@ -116,25 +134,27 @@ static inline void mx_rows(int N, const uint8_t *a, const uint8_t *b, int64_t st
 __attribute__((target("avx512f")))
 static float q8_dot1(const uint8_t *row, int blocks, const float *x) {
     float out;
-    q8_rows(1, row, row, 0, blocks, x, &out);
+    q8_rows(1, row, row, 0, blocks, x, &out, 0, 0, 0);
     return out;
 }
 
 __attribute__((target("avx512f")))
-static void q8_dot8(const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out) {
-    q8_rows(8, a, b, step, blocks, x, out);
+static void q8_dot8(const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out,
+                     const char *pa, const char *pb, int64_t span) {
+    q8_rows(8, a, b, step, blocks, x, out, pa, pb, span);
 }
 
 __attribute__((target("avx512f")))
 static float mx_dot1(const uint8_t *row, int blocks, const float *x) {
     float out;
-    mx_rows(1, row, row, 0, blocks, x, &out);
+    mx_rows(1, row, row, 0, blocks, x, &out, 0, 0, 0);
     return out;
 }
 
 __attribute__((target("avx512f")))
-static void mx_dot8(const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out) {
-    mx_rows(8, a, b, step, blocks, x, out);
+static void mx_dot8(const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out,
+                     const char *pa, const char *pb, int64_t span) {
+    mx_rows(8, a, b, step, blocks, x, out, pa, pb, span);
 }
 #endif
 
@@ -148,13 +168,18 @@ float gptoss_q8_0_dot(int64_t row, int32_t blocks, const float *x, int32_t xOffs
 #endif
 }
 
-/** out[outOffset + k], k < 8: Q8_0 row k (2i at a + i*step, 2i+1 at b + i*step) times x[xOffset ..]. */
+/**
+ * out[outOffset + k], k < 8: Q8_0 row k (2i at a + i*step, 2i+1 at b + i*step) times x[xOffset ..]; meanwhile
+ * prefetches blocks*span bytes from address pa (and from pb unless 0), span = 0 for none.
+ */
 void gptoss_q8_0_dot8(int64_t a, int64_t b, int64_t step, int32_t blocks, const float *x, int32_t xOffset,
-                      float *out, int32_t outOffset) {
+                      float *out, int32_t outOffset, int64_t pa, int64_t pb, int64_t span) {
 #ifdef GGML_X86
-    q8_dot8((const uint8_t *) (intptr_t) a, (const uint8_t *) (intptr_t) b, step, blocks, x + xOffset, out + outOffset);
+    q8_dot8((const uint8_t *) (intptr_t) a, (const uint8_t *) (intptr_t) b, step, blocks, x + xOffset, out + outOffset,
+            (const char *) (intptr_t) pa, (const char *) (intptr_t) pb, span);
 #else
     (void) a; (void) b; (void) step; (void) blocks; (void) x; (void) xOffset; (void) out; (void) outOffset;
+    (void) pa; (void) pb; (void) span;
 #endif
 }
 
@@ -170,10 +195,12 @@ float gptoss_ggml_mxfp4_dot(int64_t row, int32_t blocks, const float *x, int32_t
 
 /** As gptoss_q8_0_dot8, for ggml MXFP4 rows. */
 void gptoss_ggml_mxfp4_dot8(int64_t a, int64_t b, int64_t step, int32_t blocks, const float *x, int32_t xOffset,
-                            float *out, int32_t outOffset) {
+                            float *out, int32_t outOffset, int64_t pa, int64_t pb, int64_t span) {
 #ifdef GGML_X86
-    mx_dot8((const uint8_t *) (intptr_t) a, (const uint8_t *) (intptr_t) b, step, blocks, x + xOffset, out + outOffset);
+    mx_dot8((const uint8_t *) (intptr_t) a, (const uint8_t *) (intptr_t) b, step, blocks, x + xOffset, out + outOffset,
+            (const char *) (intptr_t) pa, (const char *) (intptr_t) pb, span);
 #else
     (void) a; (void) b; (void) step; (void) blocks; (void) x; (void) xOffset; (void) out; (void) outOffset;
+    (void) pa; (void) pb; (void) span;
 #endif
 }

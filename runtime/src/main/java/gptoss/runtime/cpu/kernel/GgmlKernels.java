@@ -55,7 +55,8 @@ final class GgmlKernels {
                     if (lanes == 16) {
                         Linker.Option critical = Linker.Option.critical(true);
                         FunctionDescriptor dot = FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-                        FunctionDescriptor dot8 = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT);
+                        FunctionDescriptor dot8 = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT,
+                                JAVA_LONG, JAVA_LONG, JAVA_LONG);
                         q8 = linker.downcallHandle(lib.findOrThrow("gptoss_q8_0_dot"), dot, critical);
                         q88 = linker.downcallHandle(lib.findOrThrow("gptoss_q8_0_dot8"), dot8, critical);
                         mx = linker.downcallHandle(lib.findOrThrow("gptoss_ggml_mxfp4_dot"), dot, critical);
@@ -116,10 +117,16 @@ final class GgmlKernels {
         }
     }
 
-    /** Eight Q8_0 rows: row 2i at {@code a + i·step}, 2i+1 at {@code b + i·step}, to {@code out[outOffset ..]}. */
-    static void q8Dot8(long a, long b, long step, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
+    /**
+     * Eight Q8_0 rows: row 2i at {@code a + i·step}, 2i+1 at {@code b + i·step}, to {@code out[outOffset ..]};
+     * meanwhile the {@code blocks · span} bytes from {@code prefetchA} (and {@code prefetchB} unless 0) are
+     * prefetched, {@code span} 0 for none: the rows of the next pass (see {@link Q8_0Matrix#dot8}).
+     */
+    static void q8Dot8(long a, long b, long step, int blocks, float[] x, int xOffset, float[] out, int outOffset,
+                          long prefetchA, long prefetchB, long span) {
         try {
-            Q8_DOT8.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
+            Q8_DOT8.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset,
+                    prefetchA, prefetchB, span);
         } catch (Throwable e) {
             throw new IllegalStateException("native Q8_0 kernel", e);
         }
@@ -135,9 +142,11 @@ final class GgmlKernels {
     }
 
     /** Eight ggml MXFP4 rows, addressed as in {@link #q8Dot8}. */
-    static void mxfp4Dot8(long a, long b, long step, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
+    static void mxfp4Dot8(long a, long b, long step, int blocks, float[] x, int xOffset, float[] out, int outOffset,
+                          long prefetchA, long prefetchB, long span) {
         try {
-            MX_DOT8.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
+            MX_DOT8.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset,
+                    prefetchA, prefetchB, span);
         } catch (Throwable e) {
             throw new IllegalStateException("native ggml MXFP4 kernel", e);
         }
