@@ -183,6 +183,46 @@ void gptoss_q8_0_dot8(int64_t a, int64_t b, int64_t step, int32_t blocks, const 
 #endif
 }
 
+#ifdef GGML_X86
+/* Rows [from, to) of the matrix at `base` (rowBytes apart): eight adjacent rows per pass, each pass prefetching the
+ * next one's rows (not past `to`), then the rest row by row; row r to out[r]. */
+#define ROWS_BODY(dot8, dot1, blockBytes) do { \
+        const uint8_t *m = (const uint8_t *) (intptr_t) base; \
+        int passes = (to - from) / 8; \
+        for (int p = 0; p < passes; p++) { \
+            const uint8_t *a = m + (int64_t) (from + 8 * p) * rowBytes; \
+            int last = p + 1 == passes; \
+            dot8(a, a + rowBytes, 2 * rowBytes, blocks, x, out + from + 8 * p, \
+                 last ? 0 : (const char *) a + 8 * rowBytes, 0, last ? 0 : 8 * (blockBytes)); \
+        } \
+        for (int r = from + 8 * passes; r < to; r++) out[r] = dot1(m + (int64_t) r * rowBytes, blocks, x); \
+    } while (0)
+#endif
+
+/** out[outOffset + r] = row r times x[xOffset ..] for r in [from, to), Q8_0 rows rowBytes apart from `base`. */
+void gptoss_q8_0_rows(int64_t base, int64_t rowBytes, int32_t from, int32_t to, int32_t blocks, const float *x,
+                      int32_t xOffset, float *out, int32_t outOffset) {
+#ifdef GGML_X86
+    x += xOffset;
+    out += outOffset;
+    ROWS_BODY(q8_dot8, q8_dot1, Q8_BLOCK_BYTES);
+#else
+    (void) base; (void) rowBytes; (void) from; (void) to; (void) blocks; (void) x; (void) xOffset; (void) out; (void) outOffset;
+#endif
+}
+
+/** As gptoss_q8_0_rows, for ggml MXFP4 rows. */
+void gptoss_ggml_mxfp4_rows(int64_t base, int64_t rowBytes, int32_t from, int32_t to, int32_t blocks, const float *x,
+                            int32_t xOffset, float *out, int32_t outOffset) {
+#ifdef GGML_X86
+    x += xOffset;
+    out += outOffset;
+    ROWS_BODY(mx_dot8, mx_dot1, MX_BLOCK_BYTES);
+#else
+    (void) base; (void) rowBytes; (void) from; (void) to; (void) blocks; (void) x; (void) xOffset; (void) out; (void) outOffset;
+#endif
+}
+
 /** ggml MXFP4 row at address `row` (`blocks` 17-byte blocks) times x[xOffset ..]. */
 float gptoss_ggml_mxfp4_dot(int64_t row, int32_t blocks, const float *x, int32_t xOffset) {
 #ifdef GGML_X86

@@ -27,16 +27,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>
  * Why native: C2 compiles the Java kernels' byte widening and table lookups to about twice the instructions, and
  * from memory the instruction count per byte decides how far decoding and reading overlap (README, GGUF).
- * Calls are "critical" downcalls (no thread-state transition, heap arrays passed directly); each reads at most
- * eight rows, so none holds a safepoint long.
+ * Calls are "critical" downcalls (no thread-state transition, heap arrays passed directly); a rows call reads
+ * one claimed stretch of a matrix (at most about a megabyte, tens of microseconds), so none holds a safepoint long.
  */
 final class GgmlKernels {
-    private static final MethodHandle Q8_DOT, Q8_DOT8, MX_DOT, MX_DOT8;
+    private static final MethodHandle Q8_DOT, Q8_DOT8, Q8_ROWS, MX_DOT, MX_DOT8, MX_ROWS;
     private static final boolean ENABLED;
     private static final String STATUS;
 
     static {
-        MethodHandle q8 = null, q88 = null, mx = null, mx8 = null;
+        MethodHandle q8 = null, q88 = null, q8r = null, mx = null, mx8 = null, mxr = null;
         boolean enabled = false;
         String status;
         String choice = System.getProperty(NativeKernels.PROPERTY, System.getenv().getOrDefault("GPTOSS_KERNELS", "auto")).toLowerCase(Locale.ROOT);
@@ -61,6 +61,9 @@ final class GgmlKernels {
                         q88 = linker.downcallHandle(lib.findOrThrow("gptoss_q8_0_dot8"), dot8, critical);
                         mx = linker.downcallHandle(lib.findOrThrow("gptoss_ggml_mxfp4_dot"), dot, critical);
                         mx8 = linker.downcallHandle(lib.findOrThrow("gptoss_ggml_mxfp4_dot8"), dot8, critical);
+                        FunctionDescriptor rows = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT);
+                        q8r = linker.downcallHandle(lib.findOrThrow("gptoss_q8_0_rows"), rows, critical);
+                        mxr = linker.downcallHandle(lib.findOrThrow("gptoss_ggml_mxfp4_rows"), rows, critical);
                         enabled = true;
                         status = "native Q8_0/ggml-MXFP4 kernels (AVX-512)";
                     } else {
@@ -68,7 +71,7 @@ final class GgmlKernels {
                     }
                 }
             } catch (Throwable e) {
-                q8 = q88 = mx = mx8 = null;
+                q8 = q88 = q8r = mx = mx8 = mxr = null;
                 enabled = false;
                 status = "Java Q8_0/ggml-MXFP4 kernels (native library failed to load: " + e + ")";
             }
@@ -77,6 +80,8 @@ final class GgmlKernels {
         Q8_DOT8 = q88;
         MX_DOT = mx;
         MX_DOT8 = mx8;
+        Q8_ROWS = q8r;
+        MX_ROWS = mxr;
         ENABLED = enabled;
         STATUS = status;
     }
@@ -129,6 +134,28 @@ final class GgmlKernels {
                     prefetchA, prefetchB, span);
         } catch (Throwable e) {
             throw new IllegalStateException("native Q8_0 kernel", e);
+        }
+    }
+
+    /**
+     * Rows {@code [from, to)} of the Q8_0 matrix at native address {@code base} ({@code rowBytes} apart) times x,
+     * row r to {@code out[outOffset + r]}: the passes of {@link #q8Dot8} (adjacent rows, prefetching the next pass),
+     * then the rest row by row, in one call (one downcall per eight rows cost 10-20 % of the rate).
+     */
+    static void q8Rows(long base, long rowBytes, int from, int to, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
+        try {
+            Q8_ROWS.invokeExact(base, rowBytes, from, to, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native Q8_0 kernel", e);
+        }
+    }
+
+    /** As {@link #q8Rows}, for ggml MXFP4. */
+    static void mxfp4Rows(long base, long rowBytes, int from, int to, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
+        try {
+            MX_ROWS.invokeExact(base, rowBytes, from, to, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native ggml MXFP4 kernel", e);
         }
     }
 

@@ -110,6 +110,19 @@ final class Q8_0Matrix extends WeightMatrix {
         return !nativeKernel;
     }
 
+    /** Natively, the whole range in one call (the same passes and rows as {@link WeightMatrix#dotRows}). */
+    @Override
+    public void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset, float[] pass) {
+        if (!nativeKernel) {
+            super.dotRows(from, to, x, xOffset, out, outOffset, pass);
+            return;
+        }
+        Objects.checkFromToIndex(from, to, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
+        GgmlKernels.q8Rows(address + rowStart(0), rowBytes, from, to, blocksPerRow, x, xOffset, out, outOffset);
+    }
+
     @Override
     public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
         Objects.checkIndex(row, rows);

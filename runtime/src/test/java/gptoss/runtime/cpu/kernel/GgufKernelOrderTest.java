@@ -102,9 +102,12 @@ class GgufKernelOrderTest {
                 for (int r = 0; r < rows; r++) expected[r] = reference(t, offset + (long) r * cols, cols, layout, x, 0);
                 float[] all = new float[rows + 1];
                 m.dotRows(0, rows, arranged, 3, all, 1, new float[WeightMatrix.PASS_ROWS]);
+                float[] part = new float[rows + 1];
+                m.dotRows(1, rows, arranged, 3, part, 1, new float[WeightMatrix.PASS_ROWS]); // a range not from 0
                 for (int r = 0; r < rows; r++) {
                     assertSameBits(expected[r], m.dot(r, arranged, 3), name(m) + " dot row " + r);
                     assertSameBits(expected[r], all[r + 1], name(m) + " dotRows row " + r);
+                    if (r >= 1) assertSameBits(expected[r], part[r + 1], name(m) + " dotRows from 1, row " + r);
                 }
                 for (int stride = 1; stride <= 2; stride++) {
                     for (int first = 0; first + (WeightMatrix.PASS_ROWS - 1) * stride < rows; first += 3) {
