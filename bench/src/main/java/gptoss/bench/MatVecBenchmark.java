@@ -25,7 +25,10 @@ import java.util.concurrent.TimeUnit;
  * native MXFP4 kernel where the build compiled it), {@code java} the Java Vector API kernel, {@code scalar} the
  * element-by-element reference. With {@code shape=expert}, the memory holds many 5760×2880 matrices (gpt-oss-20b's
  * gate/up shape) and each invocation multiplies the next one, as decoding goes from expert to expert: rows out of
- * cache, one dispatch per matrix. Compare the {@code :bytes} rate with {@link ReadBandwidthBenchmark}.
+ * cache, one dispatch per matrix. GGUF's formats: {@code q8_0} and {@code ggml-mxfp4}; with {@code shape=paired}
+ * (those two), many 2880×2880 gate and up matrices of two tensors, read as the backend's SwiGLU kernel reads GGUF
+ * experts: (gate, up) row pairs, four pairs per {@link WeightMatrix#dot8} pass. Compare the {@code :bytes} rate
+ * with {@link ReadBandwidthBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -34,13 +37,17 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class MatVecBenchmark {
+    /** {@code bf16}, {@code mxfp4}, or GGUF's {@code q8_0}, {@code ggml-mxfp4}. */
     @Param({"bf16", "mxfp4"})
     public String format;
 
     @Param({"vector", "java", "scalar"})
     public String kernel;
 
-    /** {@code matrix}: one matrix of {@link #megabytes}; {@code expert}: that memory as 5760×2880 matrices, one per invocation. */
+    /**
+     * {@code matrix}: one matrix of {@link #megabytes}; {@code expert}: that memory as 5760×2880 matrices, one per
+     * invocation; {@code paired}: GGUF gate/up pairs (see the class comment).
+     */
     @Param({"matrix"})
     public String shape;
 
@@ -68,7 +75,15 @@ public class MatVecBenchmark {
     private float[] x, input, out;
     private final float[][] passes = new float[16][WeightMatrix.PASS_ROWS];
     private final WorkerPool.Task task = (thread, from, to) -> {
-        if (!kernel.equals("scalar") && rows8.equals("spread")) {
+        if (shape.equals("paired") && !kernel.equals("scalar")) {
+            // units are (gate, up) row pairs, four per pass, as CpuBackend's SwiGLU kernel reads them
+            int j = from;
+            for (; j + WeightMatrix.PASS_ROWS / 2 <= to; j += WeightMatrix.PASS_ROWS / 2) matrix.dot8(2 * j, input, 0, out, 2 * j);
+            for (; j < to; j++) {
+                out[2 * j] = matrix.dot(2 * j, input, 0);
+                out[2 * j + 1] = matrix.dot(2 * j + 1, input, 0);
+            }
+        } else if (!kernel.equals("scalar") && rows8.equals("spread")) {
             matrix.dotRows(from, to, input, 0, out, 0, passes[thread]);
         } else if (!kernel.equals("scalar")) {
             int r = from;
@@ -81,14 +96,31 @@ public class MatVecBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        double rowBytes = format.equals("bf16") ? 2.0 * COLS : COLS / 32 * 17.0;
+        double rowBytes = switch (format) {
+            case "bf16" -> 2.0 * COLS;
+            case "q8_0" -> COLS / 32 * 34.0;
+            default -> COLS / 32 * 17.0;
+        };
         int total = (int) (megabytes * (1L << 20) / rowBytes);
+        boolean paired = shape.equals("paired");
         if (shape.equals("expert")) total = Math.max(1, total / EXPERT_ROWS) * EXPERT_ROWS;
-        rows = shape.equals("expert") ? EXPERT_ROWS : total;
+        if (paired) total = Math.max(1, total / 2 / COLS) * COLS; // rows of each of the two tensors
+        rows = shape.equals("expert") ? EXPERT_ROWS : paired ? 2 * COLS : total;
         arena = Arena.ofShared();
         var tensor = RandomWeights.tensor(format, arena, (long) total * COLS, 1);
-        matrices = new WeightMatrix[total / rows];
+        var up = paired ? RandomWeights.tensor(format, arena, (long) total * COLS, 3) : null;
+        matrices = new WeightMatrix[paired ? total / COLS : total / rows];
         for (int i = 0; i < matrices.length; i++) {
+            if (paired) {
+                var both = new gptoss.model.tensor.InterleavedRowsTensor(tensor, up, COLS);
+                long offset = (long) i * rows * COLS;
+                matrices[i] = switch (kernel) {
+                    case "vector" -> WeightMatrix.of(both, offset, rows, COLS);
+                    case "java" -> WeightMatrix.javaKernels(both, offset, rows, COLS);
+                    default -> WeightMatrix.scalar(both, offset, rows, COLS);
+                };
+                continue;
+            }
             long offset = (long) i * rows * COLS;
             matrices[i] = switch (kernel) {
                 case "vector" -> WeightMatrix.of(tensor, offset, rows, COLS);
@@ -117,7 +149,7 @@ public class MatVecBenchmark {
     public float[] matvec(Traffic traffic) {
         matrix = matrices[next];
         next = next + 1 == matrices.length ? 0 : next + 1;
-        pool.run(rows, grain, task);
+        pool.run(shape.equals("paired") ? rows / 2 : rows, shape.equals("paired") ? Math.max(4, grain / 2) : grain, task);
         traffic.bytes += matrix.bytes();
         traffic.flops += 2L * rows * COLS;
         return out;

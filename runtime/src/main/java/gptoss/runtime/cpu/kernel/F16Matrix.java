@@ -18,7 +18,8 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  * becomes a float with integer operations: its exponent and mantissa bits shifted into float position
  * ({@code (h & 0x7FFF) << 13}) read as a float and multiplied by 2^112 rebias the exponent exactly, subnormal
  * halves included; the sign bit is put back with an OR. (Infinities and NaNs, which weights do not hold, would
- * come out as large finite values here; {@link F16Tensor#getFloat} decodes them.)
+ * come out as large finite values here; {@link F16Tensor#getFloat} decodes them.) Products follow the package's
+ * summation order (one FMA per element into lane {@code position mod L}, then {@link Lanes#sum}).
  */
 final class F16Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -52,7 +53,9 @@ final class F16Matrix extends WeightMatrix {
     public float dot(int row, float[] x, int xOffset) {
         long base = (offset + (long) row * cols) * 2;
         int chunks = cols / CHUNK;
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+        // Split order: the L even elements of a chunk sit at positions 2L·c + i, the odd ones at 2L·c + L + i, so
+        // both go to lane i, even first (the package's summation order).
+        FloatVector acc = FloatVector.zero(F);
         for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromMemorySegment(I, data, base + c * CHUNK_BYTES, LE);
             int xi = xOffset + c * CHUNK;
@@ -60,15 +63,15 @@ final class F16Matrix extends WeightMatrix {
                     .reinterpretAsInts().or(v.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector odd = v.lanewise(VectorOperators.LSHR, 3).and(MAGNITUDE_HIGH).reinterpretAsFloats().mul(REBIAS)
                     .reinterpretAsInts().or(v.and(0x80000000)).reinterpretAsFloats();
-            e0 = even.fma(FloatVector.fromArray(F, x, xi), e0);
-            o0 = odd.fma(FloatVector.fromArray(F, x, xi + L), o0);
+            acc = even.fma(FloatVector.fromArray(F, x, xi), acc);
+            acc = odd.fma(FloatVector.fromArray(F, x, xi + L), acc);
         }
-        float sum = e0.add(o0).reduceLanes(VectorOperators.ADD);
-        if (chunks * CHUNK != cols) {
-            long first = offset + (long) row * cols;
-            for (int k = chunks * CHUNK; k < cols; k++) sum += tensor.getFloat(first + k) * x[xOffset + k];
-        }
-        return sum;
+        if (chunks * CHUNK == cols) return Lanes.sum(acc);
+        // A tail shorter than one chunk stays in natural order: element k at position k, lane k mod L.
+        float[] lanes = acc.toArray();
+        long first = offset + (long) row * cols;
+        for (int k = chunks * CHUNK; k < cols; k++) lanes[k % L] = Math.fma(tensor.getFloat(first + k), x[xOffset + k], lanes[k % L]);
+        return Lanes.sum(lanes, 0);
     }
 
     @Override

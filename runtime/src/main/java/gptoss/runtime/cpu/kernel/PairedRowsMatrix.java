@@ -19,6 +19,15 @@ final class PairedRowsMatrix extends WeightMatrix {
         this.odd = odd;
     }
 
+    /** The same pairs with the Java kernels of GGUF's formats. */
+    PairedRowsMatrix javaKernels() {
+        return new PairedRowsMatrix(javaGgml(even), javaGgml(odd));
+    }
+
+    private static WeightMatrix javaGgml(WeightMatrix m) {
+        return m instanceof Q8_0Matrix q ? q.javaKernels() : m instanceof GgmlMxfp4Matrix g ? g.javaKernels() : m;
+    }
+
     @Override
     public VectorLayout dotLayout() {
         return even.dotLayout();
@@ -32,6 +41,25 @@ final class PairedRowsMatrix extends WeightMatrix {
     @Override
     public float dot(int row, float[] x, int xOffset) {
         return ((row & 1) == 0 ? even : odd).dot(row >>> 1, x, xOffset);
+    }
+
+    /**
+     * Four (gate, linear) row pairs from an even {@code row}, in one pass over both matrices where their format
+     * reads eight rows side by side (GGUF's Q8_0 and ggml MXFP4 experts); otherwise row by row.
+     */
+    @Override
+    public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
+        if (stride == 1 && (row & 1) == 0) {
+            if (even instanceof GgmlMxfp4Matrix e && odd instanceof GgmlMxfp4Matrix o) {
+                e.dot8Paired(o, row >>> 1, x, xOffset, out, outOffset);
+                return;
+            }
+            if (even instanceof Q8_0Matrix e && odd instanceof Q8_0Matrix o) {
+                e.dot8Paired(o, row >>> 1, x, xOffset, out, outOffset);
+                return;
+            }
+        }
+        super.dot8(row, stride, x, xOffset, out, outOffset);
     }
 
     @Override

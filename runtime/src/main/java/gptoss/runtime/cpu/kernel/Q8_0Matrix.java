@@ -8,17 +8,20 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Objects;
 
 import static gptoss.runtime.cpu.kernel.Lanes.F;
 import static gptoss.runtime.cpu.kernel.Lanes.L;
 
 /**
- * ggml Q8_0 rows (34-byte blocks: fp16 scale d, 32 int8 q) read where they lie. L signed bytes widen to L floats
- * in one conversion ({@code B2F}, exact); the 32 products q·x of a block are summed in fp32 and scaled once by d,
- * so activations stay fp32 and results are exact up to summation order. Activations in natural order.
- * {@link #dot8} reads eight rows side by side, sharing the loads of x (eight streams keep enough reads in flight,
- * as for BF16). Vector code is written out in each kernel, without helpers taking or returning vectors (the JIT
- * boxes vectors passed to calls it does not inline).
+ * ggml Q8_0 rows (34-byte blocks: fp16 scale d, 32 int8 q) read where they lie, activations in natural order.
+ * In the package's summation order: L signed bytes widen to L floats in one conversion ({@code B2F}, exact) and
+ * are multiplied by d (exact: 11 + 8 significant bits), then element k goes to lane k mod L by one FMA, in
+ * increasing k; {@link Lanes#sum} folds the lanes. {@link #dot8} reads eight rows side by side, sharing the loads
+ * of x (eight streams keep enough reads in flight, and eight FMA chains keep the FMA units busy). Where
+ * {@link GgmlKernels} loaded, the native kernels compute the same bits (about twice as fast from memory).
+ * Vector code is written out in each kernel, without helpers taking or returning vectors (the JIT boxes vectors
+ * passed to calls it does not inline).
  */
 final class Q8_0Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -31,14 +34,36 @@ final class Q8_0Matrix extends WeightMatrix {
     private final MemorySegment data;
     private final long firstBlock;
     private final int blocksPerRow;
+    private final long rowBytes;
+    private final boolean nativeKernel;
+    private final long address;     // of the tensor's data, for the native kernels
 
+    /** The native kernels where {@link GgmlKernels} has them (and the tensor is off-heap), else the Java ones. */
     Q8_0Matrix(Q8_0Tensor tensor, long offset, int rows, int cols) {
+        this(tensor, offset, rows, cols, true);
+    }
+
+    /** With {@code nativeKernel} false, always the Java Vector API kernels (tests run both). */
+    Q8_0Matrix(Q8_0Tensor tensor, long offset, int rows, int cols, boolean nativeKernel) {
         super(rows, cols);
         if (offset % BLOCK != 0 || cols % BLOCK != 0) throw new IllegalArgumentException("Q8_0 matrix must be block aligned");
         this.tensor = tensor;
         this.data = tensor.segment();
         this.firstBlock = offset / BLOCK;
         this.blocksPerRow = cols / BLOCK;
+        this.rowBytes = blocksPerRow * BLOCK_BYTES;
+        this.nativeKernel = nativeKernel && GgmlKernels.enabled() && data.isNative();
+        this.address = this.nativeKernel ? data.address() : 0;
+    }
+
+    /** Whether the native kernels compute {@link #dot} and {@link #dot8}. */
+    boolean isNative() {
+        return nativeKernel;
+    }
+
+    /** This matrix with the Java kernels only. */
+    Q8_0Matrix javaKernels() {
+        return new Q8_0Matrix(tensor, firstBlock * BLOCK, rows, cols, false);
     }
 
     @Override
@@ -51,81 +76,134 @@ final class Q8_0Matrix extends WeightMatrix {
         return VectorLayout.NATURAL;
     }
 
-    @Override
-    public float dot(int row, float[] x, int xOffset) {
-        long p = (firstBlock + (long) row * blocksPerRow) * BLOCK_BYTES;
-        // Two blocks per iteration into two accumulators (the scale FMA chains stay short).
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        int g = 0;
-        for (; g + 2 <= blocksPerRow; g += 2, p += 2 * BLOCK_BYTES) {
-            int xi = xOffset + g * BLOCK;
-            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
-            for (int c = 0; c < CHUNKS; c++) {
-                s0 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, p + 2 + (long) c * L, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + c * L), s0);
-                s1 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, p + BLOCK_BYTES + 2 + (long) c * L, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + BLOCK + c * L), s1);
-            }
-            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p))), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p + BLOCK_BYTES))), acc1);
-        }
-        if (g < blocksPerRow) {
-            int xi = xOffset + g * BLOCK;
-            FloatVector s0 = FloatVector.zero(F);
-            for (int c = 0; c < CHUNKS; c++) {
-                s0 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, p + 2 + (long) c * L, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + c * L), s0);
-            }
-            acc0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p))), acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    private long rowStart(int row) {
+        return (firstBlock + (long) row * blocksPerRow) * BLOCK_BYTES;
     }
 
     @Override
+    public float dot(int row, float[] x, int xOffset) {
+        Objects.checkIndex(row, rows);
+        long p = rowStart(row);
+        if (nativeKernel) {
+            Objects.checkFromIndexSize(xOffset, cols, x.length);
+            return GgmlKernels.q8Dot(address + p, blocksPerRow, x, xOffset);
+        }
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < blocksPerRow; g++, p += BLOCK_BYTES) {
+            int xi = xOffset + g * BLOCK;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p)));
+            for (int c = 0; c < CHUNKS; c++) {
+                acc = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, p + 2 + (long) c * L, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).fma(FloatVector.fromArray(F, x, xi + c * L), acc);
+            }
+        }
+        return Lanes.sum(acc);
+    }
+
+    /**
+     * Native passes take adjacent rows and prefetch the next pass's while they compute: from memory that beat eight
+     * spread streams (one core, 512 MB: Q8_0 33 against 24 GB/s, MXFP4 23 against 20; README, GGUF). The Java
+     * kernels, which cannot prefetch, read eight spread streams.
+     */
+    @Override
     boolean readsPassRowsTogether() {
-        return true;
+        return !nativeKernel;
+    }
+
+    /** Natively, the whole range in one call (the same passes and rows as {@link WeightMatrix#dotRows}). */
+    @Override
+    public void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset, float[] pass) {
+        if (!nativeKernel) {
+            super.dotRows(from, to, x, xOffset, out, outOffset, pass);
+            return;
+        }
+        Objects.checkFromToIndex(from, to, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
+        GgmlKernels.q8Rows(address + rowStart(0), rowBytes, from, to, blocksPerRow, x, xOffset, out, outOffset);
     }
 
     @Override
     public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
-        long rowBytes = blocksPerRow * BLOCK_BYTES * stride;
-        long p0 = (firstBlock + (long) row * blocksPerRow) * BLOCK_BYTES;
+        Objects.checkIndex(row, rows);
+        Objects.checkIndex(row + (PASS_ROWS - 1) * stride, rows);
+        long p = rowStart(row), step = rowBytes * stride;
+        if (nativeKernel) {
+            Objects.checkFromIndexSize(xOffset, cols, x.length);
+            Objects.checkFromIndexSize(outOffset, PASS_ROWS, out.length);
+            // adjacent rows: the next pass (dotRows) reads the eight rows after these, so prefetch them meanwhile
+            long next = stride == 1 ? address + p + PASS_ROWS * rowBytes : 0;
+            GgmlKernels.q8Dot8(address + p, address + p + step, 2 * step, blocksPerRow, x, xOffset, out, outOffset,
+                    next, 0, stride == 1 ? PASS_ROWS * BLOCK_BYTES : 0);
+        } else {
+            dot8(data, p, data, p + step, 2 * step, x, xOffset, out, outOffset);
+        }
+    }
+
+    /**
+     * Rows {@code row .. row+3} of this matrix and of {@code odd} as eight interleaved rows (this, odd, this, ...):
+     * GGUF's gate and up expert matrices as the (gate, linear) pairs of {@link PairedRowsMatrix}, in one pass.
+     */
+    void dot8Paired(Q8_0Matrix odd, int row, float[] x, int xOffset, float[] out, int outOffset) {
+        Objects.checkIndex(row + PASS_ROWS / 2 - 1, rows);
+        Objects.checkIndex(row + PASS_ROWS / 2 - 1, odd.rows);
+        if (odd.blocksPerRow != blocksPerRow) throw new IllegalArgumentException("paired rows of different widths");
+        long pa = rowStart(row), pb = odd.rowStart(row);
+        if (nativeKernel && odd.nativeKernel) {
+            Objects.checkFromIndexSize(xOffset, cols, x.length);
+            Objects.checkFromIndexSize(outOffset, PASS_ROWS, out.length);
+            // the next pass reads the four pairs after these: prefetch them meanwhile
+            long ahead = PASS_ROWS / 2 * rowBytes;
+            GgmlKernels.q8Dot8(address + pa, odd.address + pb, rowBytes, blocksPerRow, x, xOffset, out, outOffset,
+                    address + pa + ahead, odd.address + pb + ahead, PASS_ROWS / 2 * BLOCK_BYTES);
+        } else {
+            dot8(data, pa, odd.data, pb, rowBytes, x, xOffset, out, outOffset);
+        }
+    }
+
+    /** The Java kernel of eight rows: row 2i at {@code sa[pa + i·step]}, row 2i+1 at {@code sb[pb + i·step]}. */
+    private void dot8(MemorySegment sa, long pa, MemorySegment sb, long pb, long step, float[] x, int xOffset, float[] out, int outOffset) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
         for (int g = 0; g < blocksPerRow; g++) {
-            long p = p0 + g * BLOCK_BYTES;
             int xi = xOffset + g * BLOCK;
-            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-            FloatVector s4 = FloatVector.zero(F), s5 = FloatVector.zero(F), s6 = FloatVector.zero(F), s7 = FloatVector.zero(F);
+            long q0 = pa + g * BLOCK_BYTES;
+            long q1 = pb + g * BLOCK_BYTES;
+            long q2 = pa + step + g * BLOCK_BYTES;
+            long q3 = pb + step + g * BLOCK_BYTES;
+            long q4 = pa + 2 * step + g * BLOCK_BYTES;
+            long q5 = pb + 2 * step + g * BLOCK_BYTES;
+            long q6 = pa + 3 * step + g * BLOCK_BYTES;
+            long q7 = pb + 3 * step + g * BLOCK_BYTES;
+            FloatVector d0 = FloatVector.broadcast(F, Float.float16ToFloat(sa.get(SCALE, q0)));
+            FloatVector d1 = FloatVector.broadcast(F, Float.float16ToFloat(sb.get(SCALE, q1)));
+            FloatVector d2 = FloatVector.broadcast(F, Float.float16ToFloat(sa.get(SCALE, q2)));
+            FloatVector d3 = FloatVector.broadcast(F, Float.float16ToFloat(sb.get(SCALE, q3)));
+            FloatVector d4 = FloatVector.broadcast(F, Float.float16ToFloat(sa.get(SCALE, q4)));
+            FloatVector d5 = FloatVector.broadcast(F, Float.float16ToFloat(sb.get(SCALE, q5)));
+            FloatVector d6 = FloatVector.broadcast(F, Float.float16ToFloat(sa.get(SCALE, q6)));
+            FloatVector d7 = FloatVector.broadcast(F, Float.float16ToFloat(sb.get(SCALE, q7)));
             for (int c = 0; c < CHUNKS; c++) {
                 FloatVector xv = FloatVector.fromArray(F, x, xi + c * L);
-                long q = p + 2 + (long) c * L;
-                s0 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, q, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, s0);
-                s1 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, q + rowBytes, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, s1);
-                s2 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, q + 2 * rowBytes, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, s2);
-                s3 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, q + 3 * rowBytes, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, s3);
-                s4 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, q + 4 * rowBytes, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, s4);
-                s5 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, q + 5 * rowBytes, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, s5);
-                s6 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, q + 6 * rowBytes, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, s6);
-                s7 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, data, q + 7 * rowBytes, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, s7);
+                long o = 2 + (long) c * L;
+                a0 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, sa, q0 + o, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d0).fma(xv, a0);
+                a1 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, sb, q1 + o, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d1).fma(xv, a1);
+                a2 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, sa, q2 + o, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d2).fma(xv, a2);
+                a3 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, sb, q3 + o, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d3).fma(xv, a3);
+                a4 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, sa, q4 + o, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d4).fma(xv, a4);
+                a5 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, sb, q5 + o, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d5).fma(xv, a5);
+                a6 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, sa, q6 + o, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d6).fma(xv, a6);
+                a7 = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, sb, q7 + o, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d7).fma(xv, a7);
             }
-            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p))), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p + rowBytes))), a1);
-            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p + 2 * rowBytes))), a2);
-            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p + 3 * rowBytes))), a3);
-            a4 = s4.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p + 4 * rowBytes))), a4);
-            a5 = s5.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p + 5 * rowBytes))), a5);
-            a6 = s6.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p + 6 * rowBytes))), a6);
-            a7 = s7.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(SCALE, p + 7 * rowBytes))), a7);
         }
-        out[outOffset] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOffset + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOffset + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOffset + 3] = a3.reduceLanes(VectorOperators.ADD);
-        out[outOffset + 4] = a4.reduceLanes(VectorOperators.ADD);
-        out[outOffset + 5] = a5.reduceLanes(VectorOperators.ADD);
-        out[outOffset + 6] = a6.reduceLanes(VectorOperators.ADD);
-        out[outOffset + 7] = a7.reduceLanes(VectorOperators.ADD);
+        out[outOffset] = Lanes.sum(a0);
+        out[outOffset + 1] = Lanes.sum(a1);
+        out[outOffset + 2] = Lanes.sum(a2);
+        out[outOffset + 3] = Lanes.sum(a3);
+        out[outOffset + 4] = Lanes.sum(a4);
+        out[outOffset + 5] = Lanes.sum(a5);
+        out[outOffset + 6] = Lanes.sum(a6);
+        out[outOffset + 7] = Lanes.sum(a7);
     }
 
     @Override
@@ -146,7 +224,7 @@ final class Q8_0Matrix extends WeightMatrix {
 
     @Override
     public double rowBytes() {
-        return blocksPerRow * (double) BLOCK_BYTES;
+        return rowBytes;
     }
 
     @Override

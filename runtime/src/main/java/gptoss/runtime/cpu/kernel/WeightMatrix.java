@@ -53,7 +53,17 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
      */
     public static WeightMatrix javaKernels(FloatTensor tensor, long offset, int rows, int cols) {
         WeightMatrix m = of(tensor, offset, rows, cols);
-        return m instanceof Mxfp4Matrix x && x.isNative() ? new Mxfp4Matrix((Mxfp4Tensor) tensor, offset, rows, cols, false) : m;
+        return m instanceof Mxfp4Matrix x && x.isNative() ? new Mxfp4Matrix((Mxfp4Tensor) tensor, offset, rows, cols, false) : javaGgml(m);
+    }
+
+    /** GGUF's formats (and their gate/up pairs) with the Java kernels ({@link GgmlKernels} are the native ones). */
+    private static WeightMatrix javaGgml(WeightMatrix m) {
+        return switch (m) {
+            case Q8_0Matrix q -> q.javaKernels();
+            case GgmlMxfp4Matrix g -> g.javaKernels();
+            case PairedRowsMatrix p -> p.javaKernels();
+            default -> m;
+        };
     }
 
     /** The whole of a 2-D tensor [rows, cols]. */
@@ -105,8 +115,9 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
      * {@code pass} ({@link #PASS_ROWS} floats of scratch). A format whose passes read their rows side by side takes
      * rows {@code from + p + i·stride}, so a core reads eight long sequential streams as a streaming read does
      * (about 7 % faster than eight adjacent rows, JMH {@code MatVecBenchmark}); the others take adjacent rows.
+     * A format may override this with a kernel doing the same passes (same results), e.g. in one native call.
      */
-    public final void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset, float[] pass) {
+    public void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset, float[] pass) {
         int passes = (to - from) / PASS_ROWS;
         boolean spread = readsPassRowsTogether();
         int stride = spread ? passes : 1, step = spread ? 1 : PASS_ROWS;
