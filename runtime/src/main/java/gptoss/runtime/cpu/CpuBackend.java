@@ -378,24 +378,16 @@ public final class CpuBackend implements Backend {
             if (bias[s] != null) for (int r = from; r < to; r++) o[base + r] += bias(s, r);
         }
 
+        /** Rows 2·from .. 2·to in one {@link WeightMatrix#dotRows} call, then SwiGLU of each (gate, linear) pair. */
         private void vectorPairs(int s, int from, int to, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
-            float[] x = in[s], o = out[s], pass = ts.pass;
+            float[] o = out[s], rowsOut = ts.pairRows(2 * (to - from));
             int base = outOffset[s];
             float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
-            int pairs = WeightMatrix.PASS_ROWS / 2;
-            int j = from;
-            for (; j + pairs <= to; j += pairs) {
-                m.dot8(2 * j, x, 0, pass, 0);
-                for (int i = 0; i < pairs; i++) {
-                    int r = 2 * (j + i);
-                    o[base + j + i] = Swiglu.apply(pass[2 * i] + bias(s, r), pass[2 * i + 1] + bias(s, r + 1), alpha, limit);
-                }
-            }
-            for (; j < to; j++) {
-                float gate = m.dot(2 * j, x, 0) + bias(s, 2 * j);
-                float linear = m.dot(2 * j + 1, x, 0) + bias(s, 2 * j + 1);
-                o[base + j] = Swiglu.apply(gate, linear, alpha, limit);
+            m.dotRows(2 * from, 2 * to, in[s], 0, rowsOut, -2 * from, ts.pass);
+            for (int j = from; j < to; j++) {
+                int r = 2 * j, i = 2 * (j - from);
+                o[base + j] = Swiglu.apply(rowsOut[i] + bias(s, r), rowsOut[i + 1] + bias(s, r + 1), alpha, limit);
             }
         }
 
@@ -465,6 +457,7 @@ public final class CpuBackend implements Backend {
         final GemmSink epilogue = new GemmSink();
         private final float[] gemmBias = new float[Gemm.UNIT_ROWS];
         private float[] scores = new float[0];
+        private float[] pairRows = new float[0];
 
         ThreadScratch(int weightFloats) {
             this.weights = new float[weightFloats];
@@ -488,6 +481,12 @@ public final class CpuBackend implements Backend {
             public void write(int row, int count, int tokens, float[] c, int cOffset, int cStride) {
                 job.emitBlock(segment, row, count, c, cOffset, cStride, gemmBias);
             }
+        }
+
+        /** At least n floats for the gate and linear rows of a claim (grow-only). */
+        float[] pairRows(int n) {
+            if (pairRows.length < n) pairRows = new float[n];
+            return pairRows;
         }
 
         /** At least n floats; grows to powers of two, so a growing context reallocates only now and then. */
