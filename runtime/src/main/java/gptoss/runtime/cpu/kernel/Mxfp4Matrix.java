@@ -122,11 +122,6 @@ final class Mxfp4Matrix extends WeightMatrix {
     }
 
     @Override
-    boolean readsPassRowsTogether() {
-        return true;
-    }
-
-    @Override
     public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
         if (stride < 1) throw new IllegalArgumentException("stride " + stride);
         Objects.checkIndex(row, rows);

@@ -99,8 +99,13 @@ final class NativeKernels {
     private NativeKernels() {
     }
 
-    /** The library packaged next to this class, copied to a temporary file and opened (null if not packaged). */
+    /**
+     * The library packaged next to this class, copied to a temporary file and opened (null if not packaged); or,
+     * for kernel experiments, the file named by {@code -Dgptoss.kernels.library}.
+     */
     private static SymbolLookup load() throws IOException {
+        String file0 = System.getProperty(PROPERTY + ".library");
+        if (file0 != null) return SymbolLookup.libraryLookup(Path.of(file0), Arena.global());
         try (InputStream in = NativeKernels.class.getResourceAsStream("native/" + LIBRARY)) {
             if (in == null) return null;
             Path file = Files.createTempFile("gptoss_kernels", ".so");
