@@ -44,6 +44,8 @@ public final class CpuBackend implements Backend {
      * claims cheap and the streams long.
      */
     private static final long MIN_CHUNK_BYTES = 64 << 10, MAX_CHUNK_BYTES = 1 << 20;
+    /** Claims per thread a matrix-vector product is cut into ({@code -Dgptoss.decode.claims=N}, to compare). */
+    private static final int CLAIMS_PER_THREAD = Math.max(1, Integer.getInteger("gptoss.decode.claims", 32));
     /**
      * Batches of at least this many rows go through {@link Gemm}; smaller ones through {@link MatMul}'s dot-product
      * tiles. {@code Gemm} pads the batch to micro-panels of 32 tokens, so below 32 rows it multiplies padding: with
@@ -344,7 +346,7 @@ public final class CpuBackend implements Backend {
             long bytes = 0;
             for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
             long perUnit = Math.max(1, bytes / units);
-            long target = Math.clamp(bytes / (threads * 32L), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
+            long target = Math.clamp(bytes / ((long) threads * CLAIMS_PER_THREAD), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
             int pass = WeightMatrix.PASS_ROWS;
             return (int) Math.max(pass, target / perUnit / pass * pass); // whole passes of rows
         }
