@@ -44,6 +44,8 @@ public final class CpuBackend implements Backend {
      * claims cheap and the streams long.
      */
     private static final long MIN_CHUNK_BYTES = 64 << 10, MAX_CHUNK_BYTES = 1 << 20;
+    /** Claims per thread a matrix-vector product is cut into ({@code -Dgptoss.decode.claims=N}, to compare). */
+    private static final int CLAIMS_PER_THREAD = Math.max(1, Integer.getInteger("gptoss.decode.claims", 32));
     /**
      * Batches of at least this many rows go through {@link Gemm}; smaller ones through {@link MatMul}'s dot-product
      * tiles. {@code Gemm} pads the batch to micro-panels of 32 tokens, so below 32 rows it multiplies padding: with
@@ -387,7 +389,7 @@ public final class CpuBackend implements Backend {
             long bytes = 0;
             for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
             long perUnit = Math.max(1, bytes / units);
-            long target = Math.clamp(bytes / (threads * 32L), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
+            long target = Math.clamp(bytes / ((long) threads * CLAIMS_PER_THREAD), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
             int pass = WeightMatrix.PASS_ROWS;
             return (int) Math.max(pass, target / perUnit / pass * pass); // whole passes of rows
         }
@@ -421,24 +423,16 @@ public final class CpuBackend implements Backend {
             if (bias[s] != null) for (int r = from; r < to; r++) o[base + r] += bias(s, r);
         }
 
+        /** Rows 2·from .. 2·to in one {@link WeightMatrix#dotRows} call, then SwiGLU of each (gate, linear) pair. */
         private void vectorPairs(int s, int from, int to, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
-            float[] x = in[s], o = out[s], pass = ts.pass;
+            float[] o = out[s], rowsOut = ts.pairRows(2 * (to - from));
             int base = outOffset[s];
             float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
-            int pairs = WeightMatrix.PASS_ROWS / 2;
-            int j = from;
-            for (; j + pairs <= to; j += pairs) {
-                m.dot8(2 * j, x, 0, pass, 0);
-                for (int i = 0; i < pairs; i++) {
-                    int r = 2 * (j + i);
-                    o[base + j + i] = Swiglu.apply(pass[2 * i] + bias(s, r), pass[2 * i + 1] + bias(s, r + 1), alpha, limit);
-                }
-            }
-            for (; j < to; j++) {
-                float gate = m.dot(2 * j, x, 0) + bias(s, 2 * j);
-                float linear = m.dot(2 * j + 1, x, 0) + bias(s, 2 * j + 1);
-                o[base + j] = Swiglu.apply(gate, linear, alpha, limit);
+            m.dotRows(2 * from, 2 * to, in[s], 0, rowsOut, -2 * from, ts.pass);
+            for (int j = from; j < to; j++) {
+                int r = 2 * j, i = 2 * (j - from);
+                o[base + j] = Swiglu.apply(rowsOut[i] + bias(s, r), rowsOut[i + 1] + bias(s, r + 1), alpha, limit);
             }
         }
 
@@ -508,6 +502,7 @@ public final class CpuBackend implements Backend {
         final GemmSink epilogue = new GemmSink();
         private final float[] gemmBias = new float[Gemm.UNIT_ROWS];
         private float[] scores = new float[0];
+        private float[] pairRows = new float[0];
 
         ThreadScratch(int weightFloats) {
             this.weights = new float[weightFloats];
@@ -531,6 +526,12 @@ public final class CpuBackend implements Backend {
             public void write(int row, int count, int tokens, float[] c, int cOffset, int cStride) {
                 job.emitBlock(segment, row, count, c, cOffset, cStride, gemmBias);
             }
+        }
+
+        /** At least n floats for the gate and linear rows of a claim (grow-only). */
+        float[] pairRows(int n) {
+            if (pairRows.length < n) pairRows = new float[n];
+            return pairRows;
         }
 
         /** At least n floats; grows to powers of two, so a growing context reallocates only now and then. */

@@ -3,10 +3,15 @@ package gptoss.runtime.cpu.kernel;
 import gptoss.model.tensor.Bf16Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Objects;
 
 import static gptoss.runtime.cpu.kernel.Lanes.F;
 import static gptoss.runtime.cpu.kernel.Lanes.I;
@@ -16,25 +21,48 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  * BF16 rows read as int vectors: each int lane holds an even element (low half) and the next odd one (high
  * half); {@code lane << 16} and {@code lane & 0xFFFF0000} are those two elements as exact floats. So one load
  * gives 2L weights in {@link VectorLayout#SPLIT} order with two integer operations and no conversion.
+ * The products follow the package's summation order: one accumulator vector per row,
+ * {@code acc = fma(even, x_even, acc); acc = fma(odd, x_odd, acc)} per chunk of 2L elements, a shorter tail in
+ * natural order (element p to lane p mod L), {@link Lanes#sum} at the end. {@link #dot8} reads eight rows per pass:
+ * sharing the loads of x and running eight streams lets a core keep enough weight reads in flight.
+ * Where the build compiled it (AVX-512), {@link #dot}, {@link #dot8} and {@link #dotRows} run the native kernel
+ * ({@link NativeKernels}, same order and bits, with software prefetch); the Java loops stay the tested fallback.
  * Vector code is written out in each kernel (no helpers taking or returning vectors, which the JIT may leave
- * un-inlined and then boxes). {@link #dot8} reads eight rows per pass: sharing the loads of x and running eight
- * streams lets a core keep enough weight reads in flight (row by row reaches about 80 % of a streaming read).
+ * un-inlined and then boxes).
  */
 final class Bf16Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int HIGH_HALF = 0xFFFF0000;
     private static final int CHUNK = 2 * L;          // elements per int vector
     private static final long CHUNK_BYTES = 4L * L;  // bytes per int vector
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
 
     private final Bf16Tensor tensor;
     private final MemorySegment data;
     private final long offset;
+    private final boolean nativeKernel;
+    private final long address;   // of the whole tensor, for the native kernel
 
     Bf16Matrix(Bf16Tensor tensor, long offset, int rows, int cols) {
+        this(tensor, offset, rows, cols, NativeKernels.available());
+    }
+
+    /** With {@code nativeKernel} false, always the Java Vector API kernels (tests run both). */
+    Bf16Matrix(Bf16Tensor tensor, long offset, int rows, int cols, boolean nativeKernel) {
         super(rows, cols);
         this.tensor = tensor;
         this.data = tensor.segment();
         this.offset = offset;
+        if ((offset + (long) rows * cols) * 2 > data.byteSize()) {
+            throw new IllegalArgumentException("BF16 matrix [" + rows + ", " + cols + "] exceeds its tensor");
+        }
+        this.nativeKernel = nativeKernel && NativeKernels.available() && data.isNative();
+        this.address = this.nativeKernel ? data.address() : 0;
+    }
+
+    /** Whether the native kernel computes {@link #dot}, {@link #dot8} and {@link #dotRows}. */
+    boolean isNative() {
+        return nativeKernel;
     }
 
     @Override
@@ -49,31 +77,28 @@ final class Bf16Matrix extends WeightMatrix {
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        long base = (offset + (long) row * cols) * 2;
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        long first = offset + (long) row * cols;
+        if (nativeKernel) return NativeKernels.bf16Dot(address, first, cols, x, xOffset);
+        long base = first * 2;
         int chunks = cols / CHUNK;
-        // Two chunks per iteration into four accumulators (short FMA chains keep loads flowing), then at most
-        // one more chunk. No other vector code in this method and no vector helpers: the JIT must inline every
-        // vector operation (or it boxes them) and stops inlining in methods that grow too large.
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 2 <= chunks; c += 2) {
-            long p = base + c * CHUNK_BYTES;
-            int xi = xOffset + c * CHUNK;
-            IntVector v0 = IntVector.fromMemorySegment(I, data, p, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, data, p + CHUNK_BYTES, LE);
-            e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), e0);
-            o0 = v0.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), o0);
-            e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 2 * L), e1);
-            o1 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 3 * L), o1);
-        }
-        if (c < chunks) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromMemorySegment(I, data, base + c * CHUNK_BYTES, LE);
             int xi = xOffset + c * CHUNK;
-            e0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), e0);
-            o0 = v.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), o0);
+            acc = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), acc);
+            acc = v.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), acc);
         }
-        float sum = e0.add(o0).add(e1.add(o1)).reduceLanes(VectorOperators.ADD);
-        return chunks * CHUNK == cols ? sum : sum + tail(row, chunks * CHUNK, x, xOffset);
+        // The tail (shorter than a chunk, natural order): element p to lane p mod L, by at most two masked FMAs
+        // (lanes outside the row load 0 and add +0 · 0 to a lane that is never −0).
+        for (int p = chunks * CHUNK; p < cols; p += L) {
+            VectorMask<Float> m = F.indexInRange(p, cols);
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, data, base + 2L * p, LE, m.cast(S))
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xOffset + p, m), acc);
+        }
+        return Lanes.sum(acc);
     }
 
     @Override
@@ -82,61 +107,65 @@ final class Bf16Matrix extends WeightMatrix {
     }
 
     @Override
+    public void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset, float[] pass) {
+        if (!nativeKernel) {
+            super.dotRows(from, to, x, xOffset, out, outOffset, pass);
+            return;
+        }
+        Objects.checkFromToIndex(from, to, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
+        NativeKernels.bf16Rows(address, offset, cols, x, xOffset, from, to, out, outOffset);
+    }
+
+    @Override
     public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
-        long rowBytes = 2L * cols * stride, b = (offset + (long) row * cols) * 2;
+        if (stride < 1) throw new IllegalArgumentException("stride " + stride);
+        Objects.checkIndex(row, rows);
+        Objects.checkIndex(row + (PASS_ROWS - 1) * (long) stride, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        Objects.checkFromIndexSize(outOffset, PASS_ROWS, out.length);
+        if (nativeKernel) {
+            NativeKernels.bf16Rows8(address, offset, cols, x, xOffset, row, stride, out, outOffset);
+            return;
+        }
         int chunks = cols / CHUNK;
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-        FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F), e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
-        FloatVector e4 = FloatVector.zero(F), o4 = FloatVector.zero(F), e5 = FloatVector.zero(F), o5 = FloatVector.zero(F);
-        FloatVector e6 = FloatVector.zero(F), o6 = FloatVector.zero(F), e7 = FloatVector.zero(F), o7 = FloatVector.zero(F);
+        if (chunks * CHUNK != cols) { // a tail: rare (no real model has one), row by row
+            for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] = dot(row + r * stride, x, xOffset);
+            return;
+        }
+        long rowBytes = 2L * cols * stride, b = (offset + (long) row * cols) * 2;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
         for (int c = 0; c < chunks; c++) {
             long q = b + c * CHUNK_BYTES;
             int xi = xOffset + c * CHUNK;
             FloatVector xe = FloatVector.fromArray(F, x, xi), xo = FloatVector.fromArray(F, x, xi + L);
             IntVector v = IntVector.fromMemorySegment(I, data, q, LE);
-            e0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e0);
-            o0 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o0);
+            a0 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a0));
             v = IntVector.fromMemorySegment(I, data, q + rowBytes, LE);
-            e1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e1);
-            o1 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o1);
+            a1 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a1));
             v = IntVector.fromMemorySegment(I, data, q + 2 * rowBytes, LE);
-            e2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e2);
-            o2 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o2);
+            a2 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a2));
             v = IntVector.fromMemorySegment(I, data, q + 3 * rowBytes, LE);
-            e3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e3);
-            o3 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o3);
+            a3 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a3));
             v = IntVector.fromMemorySegment(I, data, q + 4 * rowBytes, LE);
-            e4 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e4);
-            o4 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o4);
+            a4 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a4));
             v = IntVector.fromMemorySegment(I, data, q + 5 * rowBytes, LE);
-            e5 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e5);
-            o5 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o5);
+            a5 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a5));
             v = IntVector.fromMemorySegment(I, data, q + 6 * rowBytes, LE);
-            e6 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e6);
-            o6 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o6);
+            a6 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a6));
             v = IntVector.fromMemorySegment(I, data, q + 7 * rowBytes, LE);
-            e7 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e7);
-            o7 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o7);
+            a7 = v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a7));
         }
-        out[outOffset] = e0.add(o0).reduceLanes(VectorOperators.ADD);
-        out[outOffset + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD);
-        out[outOffset + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD);
-        out[outOffset + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD);
-        out[outOffset + 4] = e4.add(o4).reduceLanes(VectorOperators.ADD);
-        out[outOffset + 5] = e5.add(o5).reduceLanes(VectorOperators.ADD);
-        out[outOffset + 6] = e6.add(o6).reduceLanes(VectorOperators.ADD);
-        out[outOffset + 7] = e7.add(o7).reduceLanes(VectorOperators.ADD);
-        if (chunks * CHUNK != cols) {
-            for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] += tail(row + r * stride, chunks * CHUNK, x, xOffset);
-        }
-    }
-
-    /** Elements after the last whole chunk, in natural order. */
-    private float tail(int row, int from, float[] x, int xOffset) {
-        long first = offset + (long) row * cols;
-        float sum = 0f;
-        for (int k = from; k < cols; k++) sum += tensor.getFloat(first + k) * x[xOffset + k];
-        return sum;
+        out[outOffset] = Lanes.sum(a0);
+        out[outOffset + 1] = Lanes.sum(a1);
+        out[outOffset + 2] = Lanes.sum(a2);
+        out[outOffset + 3] = Lanes.sum(a3);
+        out[outOffset + 4] = Lanes.sum(a4);
+        out[outOffset + 5] = Lanes.sum(a5);
+        out[outOffset + 6] = Lanes.sum(a6);
+        out[outOffset + 7] = Lanes.sum(a7);
     }
 
     @Override

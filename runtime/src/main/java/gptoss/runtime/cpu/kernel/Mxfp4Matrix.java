@@ -16,96 +16,82 @@ import static gptoss.runtime.cpu.kernel.Lanes.I;
 import static gptoss.runtime.cpu.kernel.Lanes.L;
 
 /**
- * MXFP4 rows (16 bytes of FP4 codes + one E8M0 scale per 32 elements) decoded in registers. A 4-bit code is
- * looked up in a table of the 16 FP4 values as float bits with {@code selectFrom} (one permute per L weights;
- * indices wrap to the table size, so the other nibbles of a lane need no masking). The block scale 2^(e−127)
- * is built from its byte as float bits ({@code e << 23}) and applied once per block sum.
+ * MXFP4 rows (16 bytes of FP4 codes + one E8M0 scale per 32 elements) decoded in registers. Byte j of a block holds
+ * element 2j (low nibble) and 2j+1 (high nibble), so widening L bytes to L ints gives the even elements' codes and,
+ * shifted by 4, the odd ones': {@link VectorLayout#SPLIT} order. A code is looked up with {@code selectFrom} in the
+ * 16-entry FP4 table multiplied by the block's scale 2^(e−127) (built from its byte as float bits {@code e << 23}):
+ * the weight FP4[code]·2^(e−127) is exact, and every kernel (single row, GEMM panel decode) gets the same value.
  * <ul>
- *   <li>{@link #dot} reads L int lanes (4L bytes, L/4 blocks) at a time and takes nibble n of every lane with
- *       one shift: the activations come in {@link VectorLayout#NIBBLE} order (rows need at least L/4 blocks;
- *       narrower matrices use {@link GenericMatrix}). Unlike BF16, reading rows in pairs measured slower on real
- *       expert matrices (6.4 against 8.4 GB/s on two cores), so rows are read one at a time.</li>
- *   <li>{@link #decode} widens L bytes to L ints, low and high nibbles giving the even and odd elements
- *       ({@link VectorLayout#SPLIT} order), scaled, for {@link MatMul}.</li>
+ *   <li>{@link #dot}, {@link #dot8}, {@link #dotRows}: the package's summation order, one accumulator vector per
+ *       row, {@code acc = fma(even weights, even x, acc); acc = fma(odd weights, odd x, acc)} per L-byte chunk,
+ *       {@link Lanes#sum} at the end. One such chain is bound by the FMA latency, so {@link #dot8} runs rows
+ *       side by side.</li>
+ *   <li>{@link #decode} writes the same weights, scaled, for {@link MatMul} and {@link Gemm}.</li>
  * </ul>
- * Nibble decoding costs about nine vector operations per block, so with one activation row these kernels are
- * bound by computation (about 8 GB/s of MXFP4 on two cores here), not by memory. Vector code is written out in
- * each kernel, without helper methods taking or returning vectors: the JIT inlines small helpers only where it
- * thinks them hot, and a vector passed to a call that is not inlined is boxed on the heap.
+ * Vector code is written out in each kernel, without helper methods taking or returning vectors: the JIT inlines
+ * small helpers only where it thinks them hot, and a vector passed to a call that is not inlined is boxed.
  * Scale bytes 0 and 255, which no real checkpoint uses, decode as 0 and +∞ here (2^−127 and NaN in the reference).
  * <p>
- * Where the build compiled it, {@link #dot} and {@link #dot8} run the native kernel instead ({@link NativeKernels}:
- * the same order of activations, the same products and block sums, 30 vector instructions per 128 weights against
- * the 41 C2 emits for the loop below, whose {@code selectFrom} adds an index-wrapping AND to every lookup).
- * The loop below stays the fallback and is tested alongside.
+ * Where the build compiled it (AVX-512), {@link #dot}, {@link #dot8} and {@link #dotRows} run the native kernel
+ * ({@link NativeKernels}): the same weights, products and order, eight rows side by side, about 30 vector
+ * instructions per 128 weights and row. The Java loops below stay the fallback and are tested bit for bit against it.
  */
 final class Mxfp4Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfInt SCALES4 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
-    private static final ValueLayout.OfShort SCALES2 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final int BLOCK = Mxfp4Tensor.BLOCK;
-    private static final int GROUP_BLOCKS = L / 4;
-    private static final int GROUP = 8 * L;                  // elements per int vector
-    private static final IntVector TABLE_LOW;                // FP4 codes 0..L-1 (all 16 when L = 16)
+    private static final int CHUNKS = 16 / L;                // L-byte chunks per block
+    private static final IntVector TABLE_LOW;                // FP4 codes 0..L-1 (all 16 when L = 16), as float bits
     private static final IntVector TABLE_HIGH;               // codes 8..15 when L = 8
-    private static final IntVector SCALE_SHIFTS;             // lane i reads scale byte i/4 of the group
+    private static final FloatVector FP4_LOW, FP4_HIGH;      // the same as floats, to scale per block
 
     static {
         int[] bits = new int[Math.max(16, L)];
         for (int i = 0; i < bits.length; i++) bits[i] = Float.floatToRawIntBits(Mxfp4Tensor.FP4[i & 15]);
         TABLE_LOW = IntVector.fromArray(I, bits, 0);
         TABLE_HIGH = L == 8 ? IntVector.fromArray(I, bits, 8) : TABLE_LOW;
-        int[] shifts = new int[L];
-        for (int i = 0; i < L; i++) shifts[i] = 8 * (i / 4);
-        SCALE_SHIFTS = IntVector.fromArray(I, shifts, 0);
+        FP4_LOW = TABLE_LOW.reinterpretAsFloats();
+        FP4_HIGH = TABLE_HIGH.reinterpretAsFloats();
     }
-
-    /**
-     * Bytes ahead of the current group that {@link #dot} loads early: measured on two cores, MXFP4 rows read from
-     * memory run about 1.5× faster with it (memory requests start while the previous groups are decoded).
-     */
-    private static final long PREFETCH = 512;
-    private static volatile int prefetched;
 
     private final Mxfp4Tensor tensor;
     private final MemorySegment blocks;
     private final MemorySegment scales;
     private final long firstBlock;
     private final int blocksPerRow;
-    private final long lastVector;  // last offset in blocks where a whole int vector can be read
     private final boolean nativeKernel;
     private final long blocksAddress, scalesAddress; // of the whole tensor, for the native kernel
-    private final int xLength;      // floats of x in nibble order
 
     /** The native kernel where {@link NativeKernels} has one (and the tensor is off-heap), else the Java one. */
     Mxfp4Matrix(Mxfp4Tensor tensor, long offset, int rows, int cols) {
-        this(tensor, offset, rows, cols, NativeKernels.mxfp4());
+        this(tensor, offset, rows, cols, NativeKernels.available());
     }
 
     /** With {@code nativeKernel} false, always the Java Vector API kernel (tests run both). */
     Mxfp4Matrix(Mxfp4Tensor tensor, long offset, int rows, int cols, boolean nativeKernel) {
         super(rows, cols);
         if (offset % BLOCK != 0) throw new IllegalArgumentException("MXFP4 matrix must start on a block boundary");
+        if (cols % BLOCK != 0) throw new IllegalArgumentException("MXFP4 rows must be whole blocks, got " + cols);
         this.tensor = tensor;
         this.blocks = tensor.blocks();
         this.scales = tensor.scales();
         this.firstBlock = offset / BLOCK;
         this.blocksPerRow = cols / BLOCK;
-        this.lastVector = blocks.byteSize() - 4L * L;
-        this.nativeKernel = nativeKernel && NativeKernels.mxfp4() && blocks.isNative() && scales.isNative();
+        if ((firstBlock + (long) rows * blocksPerRow) * 16 > blocks.byteSize() || firstBlock + (long) rows * blocksPerRow > scales.byteSize()) {
+            throw new IllegalArgumentException("MXFP4 matrix [" + rows + ", " + cols + "] exceeds its tensor");
+        }
+        this.nativeKernel = nativeKernel && NativeKernels.available() && blocks.isNative() && scales.isNative();
         this.blocksAddress = this.nativeKernel ? blocks.address() : 0;
         this.scalesAddress = this.nativeKernel ? scales.address() : 0;
-        this.xLength = VectorLayout.NIBBLE.length(cols);
     }
 
-    /** Whether the native kernel computes {@link #dot} and {@link #dot8}. */
+    /** Whether the native kernel computes {@link #dot}, {@link #dot8} and {@link #dotRows}. */
     boolean isNative() {
         return nativeKernel;
     }
 
     @Override
     public VectorLayout dotLayout() {
-        return VectorLayout.NIBBLE;
+        return VectorLayout.SPLIT;
     }
 
     @Override
@@ -115,62 +101,91 @@ final class Mxfp4Matrix extends WeightMatrix {
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        long block = firstBlock + (long) row * blocksPerRow;
-        if (nativeKernel) {
-            Objects.checkIndex(row, rows);
-            Objects.checkFromIndexSize(xOffset, xLength, x.length);
-            return NativeKernels.mxfp4Dot(blocksAddress, scalesAddress, block, blocksPerRow, x, xOffset);
-        }
-        // One loop body and no helpers taking or returning vectors: the JIT must inline every vector operation
-        // (or it boxes them), and it stops inlining in methods that grow too large. A row that is not a whole
-        // number of groups ends with one group that overlaps the previous one; the overlapped blocks get scale 0
-        // there, and the activations hold that last group a second time (see VectorLayout.NIBBLE).
-        int whole = blocksPerRow / GROUP_BLOCKS, overlap = (GROUP_BLOCKS - blocksPerRow % GROUP_BLOCKS) % GROUP_BLOCKS;
-        int groups = whole + (overlap == 0 ? 0 : 1);
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        long b = firstBlock + (long) row * blocksPerRow;
+        if (nativeKernel) return NativeKernels.mxfp4Dot(blocksAddress, scalesAddress, b, blocksPerRow, x, xOffset);
         FloatVector acc = FloatVector.zero(F);
-        IntVector ahead = IntVector.zero(I);
-        for (int g = 0; g < groups; g++) {
-            long first = g < whole ? block + (long) g * GROUP_BLOCKS : block + blocksPerRow - GROUP_BLOCKS;
-            int keep = g < whole ? -1 : -1 << (8 * overlap);
-            int xi = xOffset + g * GROUP;
-            // Touch the bytes PREFETCH ahead: the decoding leaves the core too busy to run ahead of memory itself.
-            ahead = ahead.or(IntVector.fromMemorySegment(I, blocks, Math.min(first * 16 + PREFETCH, lastVector), LE));
-            IntVector v = IntVector.fromMemorySegment(I, blocks, first * 16, LE);
-            FloatVector s0 = (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xi));
-            FloatVector s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xi + L));
-            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 2 * L), s0);
-            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 3 * L), s1);
-            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 4 * L), s0);
-            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 5 * L), s1);
-            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 6 * L), s0);
-            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 7 * L), s1);
-            int packed = (L == 16 ? scales.get(SCALES4, first) : scales.get(SCALES2, first) & 0xFFFF) & keep;
-            FloatVector scale = IntVector.broadcast(I, packed).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            acc = s0.add(s1).fma(scale, acc);
+        for (int j = 0; j < blocksPerRow; j++) {
+            FloatVector scale = FloatVector.broadcast(F, scale(b + j));
+            IntVector lo = FP4_LOW.mul(scale).reinterpretAsInts(), hi = L == 8 ? FP4_HIGH.mul(scale).reinterpretAsInts() : lo;
+            for (int c = 0; c < CHUNKS; c++) {
+                int xi = xOffset + j * BLOCK + c * 2 * L;
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, (b + j) * 16 + (long) c * L, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                acc = (L == 8 ? v.selectFrom(lo, hi) : v.selectFrom(lo)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), acc);
+                v = v.lanewise(VectorOperators.LSHR, 4);
+                acc = (L == 8 ? v.selectFrom(lo, hi) : v.selectFrom(lo)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), acc);
+            }
         }
-        keepAlive(ahead.reduceLanes(VectorOperators.OR));
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     @Override
     public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
-        if (!nativeKernel) {
-            super.dot8(row, stride, x, xOffset, out, outOffset);
-            return;
-        }
-        // The native kernel reads raw memory: check here what the Java kernel's accesses would check.
+        if (stride < 1) throw new IllegalArgumentException("stride " + stride);
         Objects.checkIndex(row, rows);
         Objects.checkIndex(row + (PASS_ROWS - 1) * (long) stride, rows);
-        if (stride < 1) throw new IllegalArgumentException("stride " + stride);
-        Objects.checkFromIndexSize(xOffset, xLength, x.length);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
         Objects.checkFromIndexSize(outOffset, PASS_ROWS, out.length);
-        NativeKernels.mxfp4DotRows(blocksAddress, scalesAddress, firstBlock, blocksPerRow, x, xOffset, row, PASS_ROWS, stride, out, outOffset);
+        if (nativeKernel) {
+            NativeKernels.mxfp4Rows8(blocksAddress, scalesAddress, firstBlock, blocksPerRow, x, xOffset, row, stride, out, outOffset);
+            return;
+        }
+        rows4(row, stride, x, xOffset, out, outOffset);
+        rows4(row + 4 * stride, stride, x, xOffset, out, outOffset + 4);
     }
 
-    /** Makes the prefetching loads observable (so the JIT keeps them) without changing any result. */
-    private static void keepAlive(int touched) {
-        if (touched == 0x5EEDF00D) prefetched = touched;
+    @Override
+    public void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset, float[] pass) {
+        if (!nativeKernel) {
+            super.dotRows(from, to, x, xOffset, out, outOffset, pass);
+            return;
+        }
+        Objects.checkFromToIndex(from, to, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
+        NativeKernels.mxfp4Rows(blocksAddress, scalesAddress, firstBlock, blocksPerRow, x, xOffset, from, to, out, outOffset);
+    }
+
+    /** Rows row + i·stride (i < 4) side by side (four independent FMA chains), to out[outOffset + i]. */
+    private void rows4(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
+        long b0 = firstBlock + (long) row * blocksPerRow, step = (long) stride * blocksPerRow;
+        long b1 = b0 + step, b2 = b1 + step, b3 = b2 + step;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int j = 0; j < blocksPerRow; j++) {
+            FloatVector s0 = FloatVector.broadcast(F, scale(b0 + j)), s1 = FloatVector.broadcast(F, scale(b1 + j));
+            FloatVector s2 = FloatVector.broadcast(F, scale(b2 + j)), s3 = FloatVector.broadcast(F, scale(b3 + j));
+            IntVector l0 = FP4_LOW.mul(s0).reinterpretAsInts(), h0 = L == 8 ? FP4_HIGH.mul(s0).reinterpretAsInts() : l0;
+            IntVector l1 = FP4_LOW.mul(s1).reinterpretAsInts(), h1 = L == 8 ? FP4_HIGH.mul(s1).reinterpretAsInts() : l1;
+            IntVector l2 = FP4_LOW.mul(s2).reinterpretAsInts(), h2 = L == 8 ? FP4_HIGH.mul(s2).reinterpretAsInts() : l2;
+            IntVector l3 = FP4_LOW.mul(s3).reinterpretAsInts(), h3 = L == 8 ? FP4_HIGH.mul(s3).reinterpretAsInts() : l3;
+            for (int c = 0; c < CHUNKS; c++) {
+                int xi = xOffset + j * BLOCK + c * 2 * L;
+                long at = (long) j * 16 + (long) c * L;
+                FloatVector xe = FloatVector.fromArray(F, x, xi), xo = FloatVector.fromArray(F, x, xi + L);
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, b0 * 16 + at, LE).convertShape(VectorOperators.B2I, I, 0);
+                a0 = (L == 8 ? v.selectFrom(l0, h0) : v.selectFrom(l0)).reinterpretAsFloats().fma(xe, a0);
+                v = v.lanewise(VectorOperators.LSHR, 4);
+                a0 = (L == 8 ? v.selectFrom(l0, h0) : v.selectFrom(l0)).reinterpretAsFloats().fma(xo, a0);
+                v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, b1 * 16 + at, LE).convertShape(VectorOperators.B2I, I, 0);
+                a1 = (L == 8 ? v.selectFrom(l1, h1) : v.selectFrom(l1)).reinterpretAsFloats().fma(xe, a1);
+                v = v.lanewise(VectorOperators.LSHR, 4);
+                a1 = (L == 8 ? v.selectFrom(l1, h1) : v.selectFrom(l1)).reinterpretAsFloats().fma(xo, a1);
+                v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, b2 * 16 + at, LE).convertShape(VectorOperators.B2I, I, 0);
+                a2 = (L == 8 ? v.selectFrom(l2, h2) : v.selectFrom(l2)).reinterpretAsFloats().fma(xe, a2);
+                v = v.lanewise(VectorOperators.LSHR, 4);
+                a2 = (L == 8 ? v.selectFrom(l2, h2) : v.selectFrom(l2)).reinterpretAsFloats().fma(xo, a2);
+                v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, b3 * 16 + at, LE).convertShape(VectorOperators.B2I, I, 0);
+                a3 = (L == 8 ? v.selectFrom(l3, h3) : v.selectFrom(l3)).reinterpretAsFloats().fma(xe, a3);
+                v = v.lanewise(VectorOperators.LSHR, 4);
+                a3 = (L == 8 ? v.selectFrom(l3, h3) : v.selectFrom(l3)).reinterpretAsFloats().fma(xo, a3);
+            }
+        }
+        out[outOffset] = Lanes.sum(a0);
+        out[outOffset + 1] = Lanes.sum(a1);
+        out[outOffset + 2] = Lanes.sum(a2);
+        out[outOffset + 3] = Lanes.sum(a3);
     }
 
     private float scale(long block) {

@@ -19,39 +19,38 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The native MXFP4 matrix-vector kernel ({@code runtime/src/main/c/gptoss_kernels.c}, AVX-512 or AVX2 chosen at
- * run time), called through the FFM API. The Maven build compiles it where a C compiler exists and puts it next to
- * this class; without it, or with {@code -Dgptoss.kernels=java} (or {@code GPTOSS_KERNELS=java}), the Java Vector
- * API kernels run. Both read the activations in {@link VectorLayout#NIBBLE} order and sum the same fp32 products,
- * so the results agree up to summation order.
+ * The native single-row (decode) kernels for MXFP4 and BF16 ({@code runtime/src/main/c/gptoss_kernels.c},
+ * AVX-512), called through the FFM API. The Maven build compiles them where a C compiler exists and puts the
+ * library next to this class; without it, on a CPU without AVX-512, or with {@code -Dgptoss.kernels=java} (or
+ * {@code GPTOSS_KERNELS=java}), the Java Vector API kernels run. Both follow the package's summation order with
+ * the activations in {@link VectorLayout#SPLIT} order, so they give the same bits.
  * <p>
- * Why native: C2 compiles the Java kernel to about 47 vector instructions per 128 weights (each {@code selectFrom}
- * lookup gets a {@code vpandd} wrapping its indices, and more), the C kernel to 30; from memory the difference
- * decides how far reads and decoding overlap (README, Performance (CPU)).
+ * Why native: C2 compiles the Java MXFP4 kernel with an index-wrapping {@code vpandd} per lookup and per-row
+ * overheads; the C kernel runs eight rows side by side at about 30 vector instructions per 128 weights and row
+ * (README, Performance (CPU)).
  * <p>
  * Calls are "critical" downcalls: no thread-state transition, and the heap arrays (activations, results) are
- * passed directly. Each call does at most eight rows (about 12 KB of weights), so it never holds a safepoint long.
+ * passed directly. A call does at most one claim of a thread's rows (at most 1 MiB of weights, tens of µs), so it
+ * never holds a safepoint long.
  */
 final class NativeKernels {
     /** System property (and, upper-cased with {@code _}, environment variable) choosing the kernels: {@code java} or {@code auto}. */
     static final String PROPERTY = "gptoss.kernels";
     static final String LIBRARY = "libgptoss_kernels.so";
 
-    private static final MethodHandle MXFP4_DOT;
-    private static final MethodHandle MXFP4_DOT_ROWS;
-    /** Float lanes of the native MXFP4 kernel usable with {@link Lanes#L}, 0 if none. */
-    private static final int LANES;
+    private static final MethodHandle MXFP4_DOT, MXFP4_ROWS, MXFP4_ROWS8, BF16_DOT, BF16_ROWS, BF16_ROWS8;
+    private static final boolean AVAILABLE;
     private static final String STATUS;
 
     static {
-        MethodHandle dot = null, dotRows = null;
-        int lanes = 0;
+        MethodHandle mxDot = null, mxRows = null, mxRows8 = null, bfDot = null, bfRows = null, bfRows8 = null;
+        boolean available = false;
         String status;
         String choice = System.getProperty(PROPERTY, System.getenv().getOrDefault("GPTOSS_KERNELS", "auto")).toLowerCase(Locale.ROOT);
         if (choice.equals("java")) {
             status = "Java kernels (" + PROPERTY + "=java)";
-        } else if (!Lanes.FAST) {
-            status = "Java kernels (" + Lanes.L + " float lanes)";
+        } else if (Lanes.L != 16) {
+            status = "Java kernels (" + Lanes.L + " float lanes; the native kernels need 16)";
         } else {
             try {
                 SymbolLookup lib = load();
@@ -59,38 +58,54 @@ final class NativeKernels {
                     status = "Java kernels (no native library: the build had no C compiler)";
                 } else {
                     Linker linker = Linker.nativeLinker();
-                    MethodHandle lanesHandle = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_lanes"), FunctionDescriptor.of(JAVA_INT));
+                    MethodHandle lanesHandle = linker.downcallHandle(lib.findOrThrow("gptoss_kernels_lanes"), FunctionDescriptor.of(JAVA_INT));
                     int cpu = (int) lanesHandle.invokeExact();
-                    if (cpu >= Lanes.L) {
-                        lanes = Lanes.L;
+                    if (cpu == Lanes.L) {
                         Linker.Option critical = Linker.Option.critical(true);
-                        dot = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_dot"),
-                                FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), critical);
-                        dotRows = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_dot_rows"),
-                                FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
-                                        JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
-                        status = "native MXFP4 kernel (" + (lanes == 16 ? "AVX-512" : "AVX2") + ")";
+                        mxDot = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_dot"), FunctionDescriptor.of(JAVA_FLOAT,
+                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), critical);
+                        bfDot = linker.downcallHandle(lib.findOrThrow("gptoss_bf16_dot"), FunctionDescriptor.of(JAVA_FLOAT,
+                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), critical);
+                        mxRows = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_rows"), FunctionDescriptor.ofVoid(
+                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
+                        mxRows8 = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_rows8"), FunctionDescriptor.ofVoid(
+                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
+                        bfRows = linker.downcallHandle(lib.findOrThrow("gptoss_bf16_rows"), FunctionDescriptor.ofVoid(
+                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
+                        bfRows8 = linker.downcallHandle(lib.findOrThrow("gptoss_bf16_rows8"), FunctionDescriptor.ofVoid(
+                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
+                        available = true;
+                        status = "native MXFP4/BF16 decode kernels (AVX-512)";
                     } else {
-                        status = "Java kernels (the native kernel needs " + (Lanes.L == 16 ? "AVX-512" : "AVX2 and FMA") + ")";
+                        status = "Java kernels (the native kernels need AVX-512)";
                     }
                 }
             } catch (Throwable e) {
-                dot = dotRows = null;
-                lanes = 0;
+                mxDot = mxRows = mxRows8 = bfDot = bfRows = bfRows8 = null;
+                available = false;
                 status = "Java kernels (native library failed to load: " + e + ")";
             }
         }
-        MXFP4_DOT = dot;
-        MXFP4_DOT_ROWS = dotRows;
-        LANES = lanes;
+        MXFP4_DOT = mxDot;
+        BF16_DOT = bfDot;
+        MXFP4_ROWS = mxRows;
+        MXFP4_ROWS8 = mxRows8;
+        BF16_ROWS = bfRows;
+        BF16_ROWS8 = bfRows8;
+        AVAILABLE = available;
         STATUS = status;
     }
 
     private NativeKernels() {
     }
 
-    /** The library packaged next to this class, copied to a temporary file and opened (null if not packaged). */
+    /**
+     * The library packaged next to this class, copied to a temporary file and opened (null if not packaged); or,
+     * for kernel experiments, the file named by {@code -Dgptoss.kernels.library}.
+     */
     private static SymbolLookup load() throws IOException {
+        String file0 = System.getProperty(PROPERTY + ".library");
+        if (file0 != null) return SymbolLookup.libraryLookup(Path.of(file0), Arena.global());
         try (InputStream in = NativeKernels.class.getResourceAsStream("native/" + LIBRARY)) {
             if (in == null) return null;
             Path file = Files.createTempFile("gptoss_kernels", ".so");
@@ -103,33 +118,70 @@ final class NativeKernels {
         }
     }
 
-    /** Whether MXFP4 matrix-vector products run natively. */
-    static boolean mxfp4() {
-        return LANES != 0;
+    /** Whether the native MXFP4 and BF16 decode kernels run. */
+    static boolean available() {
+        return AVAILABLE;
     }
 
-    /** Which kernels run, for logs: e.g. "native MXFP4 kernel (AVX-512)". */
+    /** Which kernels run, for logs: e.g. "native MXFP4/BF16 decode kernels (AVX-512)". */
     public static String describe() {
         return STATUS;
     }
 
-    /** Row of MXFP4 blocks from {@code block} times x (nibble order) from {@code xOffset}. */
+    /** One MXFP4 row (blocks from {@code block}) times x (SPLIT order) from {@code xOffset}. */
     static float mxfp4Dot(long blocks, long scales, long block, int blocksPerRow, float[] x, int xOffset) {
         try {
-            return (float) MXFP4_DOT.invokeExact(blocks, scales, block, blocksPerRow, MemorySegment.ofArray(x), xOffset, LANES);
+            return (float) MXFP4_DOT.invokeExact(blocks, scales, block, blocksPerRow, MemorySegment.ofArray(x), xOffset);
         } catch (Throwable e) {
             throw new IllegalStateException("native MXFP4 kernel", e);
         }
     }
 
-    /** {@code out[outOffset + i]} = row {@code row + i·stride} times x, for i < count. */
-    static void mxfp4DotRows(long blocks, long scales, long firstBlock, int blocksPerRow, float[] x, int xOffset,
-                             int row, int count, int stride, float[] out, int outOffset) {
+    /** One BF16 row (k elements from element {@code first}) times x (SPLIT order) from {@code xOffset}. */
+    static float bf16Dot(long data, long first, int k, float[] x, int xOffset) {
         try {
-            MXFP4_DOT_ROWS.invokeExact(blocks, scales, firstBlock, blocksPerRow, MemorySegment.ofArray(x), xOffset, LANES,
-                    row, count, stride, MemorySegment.ofArray(out), outOffset);
+            return (float) BF16_DOT.invokeExact(data, first, k, MemorySegment.ofArray(x), xOffset);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native BF16 kernel", e);
+        }
+    }
+
+    /**
+     * MXFP4 rows [from, to) (row r: blocks from {@code firstBlock + r·blocksPerRow}) times x (SPLIT order, from
+     * {@code xOffset}) to {@code out[outOffset + r]}. The caller checks every index.
+     */
+    static void mxfp4Rows(long blocks, long scales, long firstBlock, int blocksPerRow, float[] x, int xOffset, int from, int to, float[] out, int outOffset) {
+        try {
+            MXFP4_ROWS.invokeExact(blocks, scales, firstBlock, blocksPerRow, MemorySegment.ofArray(x), xOffset, from, to, MemorySegment.ofArray(out), outOffset);
         } catch (Throwable e) {
             throw new IllegalStateException("native MXFP4 kernel", e);
+        }
+    }
+
+    /** MXFP4 rows {@code row + i·stride} (i < 8) times x to {@code out[outOffset + i]}. */
+    static void mxfp4Rows8(long blocks, long scales, long firstBlock, int blocksPerRow, float[] x, int xOffset, int row, int stride, float[] out, int outOffset) {
+        try {
+            MXFP4_ROWS8.invokeExact(blocks, scales, firstBlock, blocksPerRow, MemorySegment.ofArray(x), xOffset, row, stride, MemorySegment.ofArray(out), outOffset);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native MXFP4 kernel", e);
+        }
+    }
+
+    /** BF16 rows [from, to) (row r: k elements from element {@code first + r·k}) times x, as {@link #mxfp4Rows}. */
+    static void bf16Rows(long data, long first, int k, float[] x, int xOffset, int from, int to, float[] out, int outOffset) {
+        try {
+            BF16_ROWS.invokeExact(data, first, k, MemorySegment.ofArray(x), xOffset, from, to, MemorySegment.ofArray(out), outOffset);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native BF16 kernel", e);
+        }
+    }
+
+    /** BF16 rows {@code row + i·stride} (i < 8) times x to {@code out[outOffset + i]}. */
+    static void bf16Rows8(long data, long first, int k, float[] x, int xOffset, int row, int stride, float[] out, int outOffset) {
+        try {
+            BF16_ROWS8.invokeExact(data, first, k, MemorySegment.ofArray(x), xOffset, row, stride, MemorySegment.ofArray(out), outOffset);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native BF16 kernel", e);
         }
     }
 }

@@ -35,7 +35,7 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
             throw new IllegalArgumentException("matrix [" + rows + ", " + cols + "] at " + offset + " exceeds a tensor of " + tensor.size());
         }
         if (Lanes.FAST && tensor instanceof Bf16Tensor b) return new Bf16Matrix(b, offset, rows, cols);
-        if (Lanes.FAST && tensor instanceof Mxfp4Tensor m && cols % Mxfp4Tensor.BLOCK == 0 && cols >= 8 * Lanes.L) {
+        if (Lanes.FAST && tensor instanceof Mxfp4Tensor m && cols % Mxfp4Tensor.BLOCK == 0 && offset % Mxfp4Tensor.BLOCK == 0) {
             return new Mxfp4Matrix(m, offset, rows, cols);
         }
         if (tensor instanceof InterleavedRowsTensor p && p.rowLength() == cols && offset % (2L * cols) == 0 && rows % 2 == 0) {
@@ -53,7 +53,9 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
      */
     public static WeightMatrix javaKernels(FloatTensor tensor, long offset, int rows, int cols) {
         WeightMatrix m = of(tensor, offset, rows, cols);
-        return m instanceof Mxfp4Matrix x && x.isNative() ? new Mxfp4Matrix((Mxfp4Tensor) tensor, offset, rows, cols, false) : javaGgml(m);
+        if (m instanceof Mxfp4Matrix x && x.isNative()) return new Mxfp4Matrix((Mxfp4Tensor) tensor, offset, rows, cols, false);
+        if (m instanceof Bf16Matrix b && b.isNative()) return new Bf16Matrix((Bf16Tensor) tensor, offset, rows, cols, false);
+        return javaGgml(m);
     }
 
     /** GGUF's formats (and their gate/up pairs) with the Java kernels ({@link GgmlKernels} are the native ones). */
@@ -115,7 +117,8 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
      * {@code pass} ({@link #PASS_ROWS} floats of scratch). A format whose passes read their rows side by side takes
      * rows {@code from + p + i·stride}, so a core reads eight long sequential streams as a streaming read does
      * (about 7 % faster than eight adjacent rows, JMH {@code MatVecBenchmark}); the others take adjacent rows.
-     * A format may override this with a kernel doing the same passes (same results), e.g. in one native call.
+     * Every row's sum is the same whichever rows share its pass. A format may override this with a kernel doing
+     * the same passes (same results), e.g. the whole range in one native call.
      */
     public void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset, float[] pass) {
         int passes = (to - from) / PASS_ROWS;
