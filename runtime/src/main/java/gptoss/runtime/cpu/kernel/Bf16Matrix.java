@@ -51,29 +51,23 @@ final class Bf16Matrix extends WeightMatrix {
     public float dot(int row, float[] x, int xOffset) {
         long base = (offset + (long) row * cols) * 2;
         int chunks = cols / CHUNK;
-        // Two chunks per iteration into four accumulators (short FMA chains keep loads flowing), then at most
-        // one more chunk. No other vector code in this method and no vector helpers: the JIT must inline every
-        // vector operation (or it boxes them) and stops inlining in methods that grow too large.
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 2 <= chunks; c += 2) {
-            long p = base + c * CHUNK_BYTES;
-            int xi = xOffset + c * CHUNK;
-            IntVector v0 = IntVector.fromMemorySegment(I, data, p, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, data, p + CHUNK_BYTES, LE);
-            e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), e0);
-            o0 = v0.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), o0);
-            e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 2 * L), e1);
-            o1 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 3 * L), o1);
-        }
-        if (c < chunks) {
+        // The documented order: one accumulator, lane j summing positions p ≡ j (mod L) in increasing p, so the
+        // even then the odd elements of each chunk. No other vector code here and no vector helpers: the JIT must
+        // inline every vector operation (or it boxes them).
+        FloatVector acc = FloatVector.zero(F);
+        for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromMemorySegment(I, data, base + c * CHUNK_BYTES, LE);
             int xi = xOffset + c * CHUNK;
-            e0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), e0);
-            o0 = v.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), o0);
+            acc = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi), acc);
+            acc = v.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + L), acc);
         }
-        float sum = e0.add(o0).add(e1.add(o1)).reduceLanes(VectorOperators.ADD);
-        return chunks * CHUNK == cols ? sum : sum + tail(row, chunks * CHUNK, x, xOffset);
+        if (chunks * CHUNK == cols) return Lanes.sum(acc);
+        // Elements after the last whole chunk stay in natural order: position = column, lane = column mod L.
+        float[] lanes = new float[L];
+        acc.intoArray(lanes, 0);
+        long first = offset + (long) row * cols;
+        for (int k = chunks * CHUNK; k < cols; k++) lanes[k % L] = Math.fma(tensor.getFloat(first + k), x[xOffset + k], lanes[k % L]);
+        return Lanes.sum(lanes, 0);
     }
 
     @Override

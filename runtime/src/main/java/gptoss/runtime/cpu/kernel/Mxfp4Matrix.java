@@ -19,7 +19,8 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  * MXFP4 rows (16 bytes of FP4 codes + one E8M0 scale per 32 elements) decoded in registers. A 4-bit code is
  * looked up in a table of the 16 FP4 values as float bits with {@code selectFrom} (one permute per L weights;
  * indices wrap to the table size, so the other nibbles of a lane need no masking). The block scale 2^(e−127)
- * is built from its byte as float bits ({@code e << 23}) and applied once per block sum.
+ * is built from its byte as float bits ({@code e << 23}) and multiplies each table value (exact), so a weight
+ * reaches its FMA as the exact fp32 value the package documentation's order needs.
  * <ul>
  *   <li>{@link #dot} reads L int lanes (4L bytes, L/4 blocks) at a time and takes nibble n of every lane with
  *       one shift: the activations come in {@link VectorLayout#NIBBLE} order (rows need at least L/4 blocks;
@@ -127,6 +128,8 @@ final class Mxfp4Matrix extends WeightMatrix {
         // there, and the activations hold that last group a second time (see VectorLayout.NIBBLE).
         int whole = blocksPerRow / GROUP_BLOCKS, overlap = (GROUP_BLOCKS - blocksPerRow % GROUP_BLOCKS) % GROUP_BLOCKS;
         int groups = whole + (overlap == 0 ? 0 : 1);
+        // The documented order: each weight decoded exactly (table value × block scale), one FMA per weight into
+        // one accumulator, lane i taking nibbles 0..7 of int lane i group after group.
         FloatVector acc = FloatVector.zero(F);
         IntVector ahead = IntVector.zero(I);
         for (int g = 0; g < groups; g++) {
@@ -136,21 +139,17 @@ final class Mxfp4Matrix extends WeightMatrix {
             // Touch the bytes PREFETCH ahead: the decoding leaves the core too busy to run ahead of memory itself.
             ahead = ahead.or(IntVector.fromMemorySegment(I, blocks, Math.min(first * 16 + PREFETCH, lastVector), LE));
             IntVector v = IntVector.fromMemorySegment(I, blocks, first * 16, LE);
-            FloatVector s0 = (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xi));
-            FloatVector s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xi + L));
-            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 8).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 2 * L), s0);
-            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 12).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 3 * L), s1);
-            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 16).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 4 * L), s0);
-            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 20).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 5 * L), s1);
-            s0 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 24).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 6 * L), s0);
-            s1 = (L == 8 ? v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 28).selectFrom(TABLE_LOW)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xi + 7 * L), s1);
             int packed = (L == 16 ? scales.get(SCALES4, first) : scales.get(SCALES2, first) & 0xFFFF) & keep;
             FloatVector scale = IntVector.broadcast(I, packed).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
                     .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            acc = s0.add(s1).fma(scale, acc);
+            for (int nib = 0; nib < 8; nib++) {
+                IntVector c = v.lanewise(VectorOperators.LSHR, 4 * nib);
+                acc = (L == 8 ? c.selectFrom(TABLE_LOW, TABLE_HIGH) : c.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale)
+                        .fma(FloatVector.fromArray(F, x, xi + nib * L), acc);
+            }
         }
         keepAlive(ahead.reduceLanes(VectorOperators.OR));
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     @Override
