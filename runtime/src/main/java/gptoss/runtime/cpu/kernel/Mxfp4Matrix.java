@@ -1,7 +1,6 @@
 package gptoss.runtime.cpu.kernel;
 
 import gptoss.model.tensor.Mxfp4Tensor;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -26,8 +25,8 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  *       one shift: the activations come in {@link VectorLayout#NIBBLE} order (rows need at least L/4 blocks;
  *       narrower matrices use {@link GenericMatrix}). Unlike BF16, reading rows in pairs measured slower on real
  *       expert matrices (6.4 against 8.4 GB/s on two cores), so rows are read one at a time.</li>
- *   <li>{@link #decode} widens L bytes to L ints, low and high nibbles giving the even and odd elements
- *       ({@link VectorLayout#SPLIT} order), scaled, for {@link MatMul}.</li>
+ *   <li>{@link #decode} writes the same nibble order, one group of 8L weights per int vector read, each weight
+ *       the table value times its block's scale (exact), for {@link Gemm}.</li>
  * </ul>
  * Nibble decoding costs about nine vector operations per block, so with one activation row these kernels are
  * bound by computation (about 8 GB/s of MXFP4 on two cores here), not by memory. Vector code is written out in
@@ -111,7 +110,7 @@ final class Mxfp4Matrix extends WeightMatrix {
 
     @Override
     public VectorLayout decodeLayout() {
-        return VectorLayout.SPLIT;
+        return VectorLayout.NIBBLE;
     }
 
     @Override
@@ -172,24 +171,27 @@ final class Mxfp4Matrix extends WeightMatrix {
         if (touched == 0x5EEDF00D) prefetched = touched;
     }
 
-    private float scale(long block) {
-        return Float.intBitsToFloat((scales.get(ValueLayout.JAVA_BYTE, block) & 0xFF) << 23);
-    }
-
     @Override
-    public void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride) {
-        int chunksPerBlock = 16 / L, b0 = col / BLOCK, b1 = (col + n) / BLOCK;
+    public void decode(int row, int count, int from, int n, float[] dst, int dstOffset, int dstStride) {
+        // Group g of nibble order (8L positions) is one int vector of codes: position n·L + i is nibble n of int
+        // lane i, whose block is lane i / 4. The last group of a row that is not a whole number of groups
+        // overlaps the one before; its overlapped blocks get scale 0, as in dot.
+        int whole = blocksPerRow / GROUP_BLOCKS, overlap = (GROUP_BLOCKS - blocksPerRow % GROUP_BLOCKS) % GROUP_BLOCKS;
+        int g0 = from / GROUP, g1 = (from + n) / GROUP;
         for (int r = 0; r < count; r++) {
             long block = firstBlock + (long) (row + r) * blocksPerRow;
-            int out = dstOffset + r * dstStride - col;
-            for (int b = b0; b < b1; b++) {
-                FloatVector scale = FloatVector.broadcast(F, scale(block + b));
-                for (int c = 0; c < chunksPerBlock; c++) {
-                    IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B_QUARTER, blocks, (block + b) * 16 + (long) c * L, LE)
-                            .convertShape(VectorOperators.B2I, I, 0);
-                    int o = out + b * BLOCK + c * 2 * L;
-                    (L == 8 ? v.selectFrom(TABLE_LOW, TABLE_HIGH) : v.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o);
-                    (L == 8 ? v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW, TABLE_HIGH) : v.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o + L);
+            int out = dstOffset + r * dstStride - from;
+            for (int g = g0; g < g1; g++) {
+                long first = g < whole ? block + (long) g * GROUP_BLOCKS : block + blocksPerRow - GROUP_BLOCKS;
+                int keep = g < whole ? -1 : -1 << (8 * overlap);
+                int packed = (L == 16 ? scales.get(SCALES4, first) : scales.get(SCALES2, first) & 0xFFFF) & keep;
+                FloatVector scale = IntVector.broadcast(I, packed).lanewise(VectorOperators.LSHR, SCALE_SHIFTS).and(0xFF)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                IntVector v = IntVector.fromMemorySegment(I, blocks, first * 16, LE);
+                int o = out + g * GROUP;
+                for (int nib = 0; nib < 8; nib++) {
+                    IntVector c = v.lanewise(VectorOperators.LSHR, 4 * nib);
+                    (L == 8 ? c.selectFrom(TABLE_LOW, TABLE_HIGH) : c.selectFrom(TABLE_LOW)).reinterpretAsFloats().mul(scale).intoArray(dst, o + nib * L);
                 }
             }
         }
