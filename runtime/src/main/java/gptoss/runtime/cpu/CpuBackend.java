@@ -25,9 +25,11 @@ import java.util.Map;
  *   <li>One row (decode): matrix-vector products that decode weights in registers, eight rows per pass;
  *       threads of the {@link WorkerPool} claim contiguous stretches of rows, so each streams its own memory.</li>
  *   <li>Two rows or more (prefill chunk, batched decode, the rows routed to one expert): the matrix product
- *       of {@link Gemm}: threads claim units of output rows, decode their weights to fp32 once per depth block
- *       into a panel in L1 and apply it to every row of the batch from a register-blocked micro-kernel, so a
- *       batch reads (and decodes) each weight once, from 2 rows to a 512-token prefill chunk.</li>
+ *       of {@link Gemm}: threads claim units of output rows and apply each weight, decoded once (BF16 widened in
+ *       registers for a few rows, a decoded panel for many), to every row of the batch from a register-blocked
+ *       micro-kernel, so a batch reads each weight once. Where decoding costs more than the FMAs it feeds (MXFP4
+ *       below {@link Gemm#PANEL_MIN_TOKENS} rows, the experts of a batched decode step) the rows run one after
+ *       the other through the matrix-vector kernels instead ({@link Gemm#pays}).</li>
  * </ul>
  * Both follow the one summation order of {@code gptoss.runtime.cpu.kernel}, so a row's result does not depend on
  * the path, the batch or the thread.
@@ -289,6 +291,7 @@ public final class CpuBackend implements Backend {
         private final float[][] out = new float[MAX][];
         private final int[] outOffset = new int[MAX], outStride = new int[MAX];
         private final boolean[] swiglu = new boolean[MAX];
+        private final boolean[] rowByRow = new boolean[MAX];  // one token after the other through the single-row kernels
         private final int[] firstUnit = new int[MAX + 1];
         private int segments, tokens, unitRows;
 
@@ -312,7 +315,8 @@ public final class CpuBackend implements Backend {
             outOffset[s] = oOffset;
             outStride[s] = oStride;
             swiglu[s] = glu;
-            int units = tokens == 1 ? (glu ? m.rows() / 2 : m.rows()) : (m.rows() + unitRows - 1) / unitRows;
+            rowByRow[s] = tokens == 1 || (!Gemm.pays(m, tokens) && m.dotLayout() == m.decodeLayout());
+            int units = rowByRow[s] ? (glu ? m.rows() / 2 : m.rows()) : (m.rows() + unitRows - 1) / unitRows;
             firstUnit[s + 1] = firstUnit[s] + units;
         }
 
@@ -322,7 +326,9 @@ public final class CpuBackend implements Backend {
 
         int grain(int threads) {
             int units = units();
-            if (tokens > 1) return Math.max(1, units / (threads * 8));
+            boolean rows = true;
+            for (int s = 0; s < segments; s++) rows &= rowByRow[s];
+            if (!rows) return Math.max(1, units / (threads * 8));
             long bytes = 0;
             for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
             long perUnit = Math.max(1, bytes / units);
@@ -337,9 +343,12 @@ public final class CpuBackend implements Backend {
                 int lo = Math.max(from, firstUnit[s]), hi = Math.min(to, firstUnit[s + 1]);
                 if (lo >= hi) continue;
                 int a = lo - firstUnit[s], b = hi - firstUnit[s];
-                if (tokens == 1) {
-                    if (swiglu[s]) vectorPairs(s, a, b, scratch[thread]);
-                    else vectorRows(s, a, b, scratch[thread]);
+                if (rowByRow[s]) {
+                    int stride = inputStride(matrix[s], tokens);
+                    for (int t = 0; t < tokens; t++) {
+                        if (swiglu[s]) vectorPairs(s, a, b, t * stride, t * outStride[s], scratch[thread]);
+                        else vectorRows(s, a, b, t * stride, t * outStride[s], scratch[thread]);
+                    }
                 } else {
                     ThreadScratch ts = scratch[thread];
                     ts.epilogue.segment = s;
@@ -352,30 +361,30 @@ public final class CpuBackend implements Backend {
             }
         }
 
-        private void vectorRows(int s, int from, int to, ThreadScratch ts) {
+        private void vectorRows(int s, int from, int to, int xOffset, int outAt, ThreadScratch ts) {
             float[] o = out[s];
-            int base = outOffset[s];
-            matrix[s].dotRows(from, to, in[s], 0, o, base, ts.pass);
+            int base = outOffset[s] + outAt;
+            matrix[s].dotRows(from, to, in[s], xOffset, o, base, ts.pass);
             if (bias[s] != null) for (int r = from; r < to; r++) o[base + r] += bias(s, r);
         }
 
-        private void vectorPairs(int s, int from, int to, ThreadScratch ts) {
+        private void vectorPairs(int s, int from, int to, int xOffset, int outAt, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
             float[] x = in[s], o = out[s], pass = ts.pass;
-            int base = outOffset[s];
+            int base = outOffset[s] + outAt;
             float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
             int pairs = WeightMatrix.PASS_ROWS / 2;
             int j = from;
             for (; j + pairs <= to; j += pairs) {
-                m.dot8(2 * j, x, 0, pass, 0);
+                m.dot8(2 * j, x, xOffset, pass, 0);
                 for (int i = 0; i < pairs; i++) {
                     int r = 2 * (j + i);
                     o[base + j + i] = Swiglu.apply(pass[2 * i] + bias(s, r), pass[2 * i + 1] + bias(s, r + 1), alpha, limit);
                 }
             }
             for (; j < to; j++) {
-                float gate = m.dot(2 * j, x, 0) + bias(s, 2 * j);
-                float linear = m.dot(2 * j + 1, x, 0) + bias(s, 2 * j + 1);
+                float gate = m.dot(2 * j, x, xOffset) + bias(s, 2 * j);
+                float linear = m.dot(2 * j + 1, x, xOffset) + bias(s, 2 * j + 1);
                 o[base + j] = Swiglu.apply(gate, linear, alpha, limit);
             }
         }

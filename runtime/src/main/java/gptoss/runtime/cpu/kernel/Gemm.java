@@ -1,7 +1,9 @@
 package gptoss.runtime.cpu.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 import static gptoss.runtime.cpu.kernel.Lanes.F;
@@ -13,39 +15,59 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  * in the summation order of the package documentation, so every output has the bits of {@link WeightMatrix#dot}
  * whatever the number of tokens, the tiling or the thread.
  * <ul>
- *   <li>A thread claims a unit of {@link #unitRows} output rows. Per depth block of {@link #depth} positions it
- *       decodes the unit's rows once to exact fp32 ({@link WeightMatrix#decode(int, int, int, int, float[], int, int)})
- *       into a panel that stays in L1 (32 rows × 256 floats = 32 KiB), and applies it to every token.</li>
  *   <li>The micro-kernel is a dot product blocked in registers: {@link #R} weight rows × {@link #T} token rows
  *       of vector accumulators (4 × 6 = 24 of the 32 AVX-512 registers, plus 4 weight vectors and one token
  *       vector). Vectors run along the depth, so lane j of an accumulator sums the positions p ≡ j (mod L) in
- *       increasing p: per L positions it loads 4 weight vectors (panel, L1) and 6 token vectors (the token rows
- *       read in place, 6 × 1 KiB per depth block, L1) for 24 FMAs, 0.42 loads per FMA where the core sustains
- *       one (two loads and two FMAs per cycle).</li>
- *   <li>Between depth blocks the accumulators go through memory unchanged (the unit's partial vectors, rows ×
- *       tokens × L floats, L2); after the last block each is folded by {@link Lanes#sum(FloatVector)}.</li>
+ *       increasing p. Per L positions it loads 4 weight vectors and 6 token vectors for 24 FMAs: 0.42 loads per
+ *       FMA where the core sustains one (two 512-bit loads and two FMAs per cycle). Remainders of a tile of 6
+ *       tokens run through 4-, 2- and 1-token kernels; the token count is never padded.</li>
+ *   <li>A thread claims a unit of {@link #unitRows} output rows. With many tokens, per depth block of
+ *       {@link #depth} positions (1024) it decodes the unit's rows once to exact fp32
+ *       ({@link WeightMatrix#decode(int, int, int, int, float[], int, int)}) into a panel (32 rows × 1024 floats,
+ *       128 KiB, L2) and applies it to every token, 6 at a time: the tile's token rows (6 × 4 KiB) stay in L1
+ *       while the weight vectors stream from L2. Between depth blocks the accumulators go through memory
+ *       unchanged (the unit's partial vectors, rows × tokens × L floats, L2); deeper blocks measured faster
+ *       (single thread, 5760 × 2880 BF16 × 128 tokens: 47 ms at depth 256, 42 at 512, 36 at 1024 and more).</li>
+ *   <li>BF16 with fewer than {@link #FEW_TOKENS} tokens skips the panel: {@link Bf16Kernels} widen each row's
+ *       bits in registers (two integer operations per 2L weights) over whole rows, so the weights stream from
+ *       memory once, interleaved with the FMAs (single thread, 2 tokens: 2.0 ms against 6.1 through the panel,
+ *       whose decode and FMAs run in turn and leave memory idle half of the time; 8 tokens: 3.3 against 6.4).</li>
+ *   <li>After the last block each accumulator is folded as {@link Lanes#sum(FloatVector)} folds.</li>
  * </ul>
- * Token rows are read where they lie ({@link #stride}: whole vectors, zero beyond the layout's length); no packing,
- * no padding of the token count (the remainder of a tile of 6 runs through 4-, 2- and 1-token kernels).
+ * Token rows are read where they lie ({@link #stride}: whole vectors, zero beyond the layout's length); no packing.
+ * Formats whose decoding costs more than the FMAs it feeds (MXFP4: about 46 vector operations per 128 weights)
+ * pay off only from {@link #PANEL_MIN_TOKENS} tokens ({@link #pays}); below, the backend runs the single-row
+ * kernels once per token, which follow the same order.
  */
 public final class Gemm {
     /** Weight rows of a micro-kernel. */
     public static final int R = 4;
     /** Token rows of the widest micro-kernel. */
     public static final int T = 6;
-    /**
-     * Output rows a thread claims at a time with many tokens: their panel (32 × {@link #depth} floats) stays in L1
-     * with the token tile. Even, so SwiGLU gate/linear pairs never straddle two units.
-     */
+    /** Output rows a thread claims at a time with many tokens. Even, so SwiGLU gate/linear pairs never straddle two units. */
     private static final int UNIT_ROWS = Integer.getInteger("gptoss.gemm.unitRows", 32);
-    /**
-     * Output rows a thread claims at a time with a few tokens (below {@link #FEW_TOKENS}): each unit's rows are
-     * read from memory side by side, 8 streams as in the matrix-vector kernels.
-     */
-    private static final int FEW_UNIT_ROWS = Integer.getInteger("gptoss.gemm.fewUnitRows", 8);
+    /** Output rows a thread claims at a time with fewer than {@link #FEW_TOKENS} tokens: 16 whole rows in flight. */
+    private static final int FEW_UNIT_ROWS = Integer.getInteger("gptoss.gemm.fewUnitRows", 16);
     private static final int FEW_TOKENS = 16;
-    /** Positions of a depth block (a multiple of {@link WeightMatrix#DECODE_ALIGN}). */
-    private static final int DEPTH = Integer.getInteger("gptoss.gemm.depth", 256);
+    /**
+     * Tokens from which a format decoded into the panel (all but BF16) beats the single-row kernel run once per
+     * token: JMH {@code MatMulBenchmark}, MXFP4 5760 × 2880 on 2 threads, 2 tokens 57 against 129 GFLOP/s, 8 tokens
+     * 136 against 144 (the single-row kernels reread an expert-sized matrix from L3).
+     */
+    public static final int PANEL_MIN_TOKENS = Integer.getInteger("gptoss.gemm.panelMinTokens", 8);
+    private static final boolean BF16_DIRECT = Boolean.parseBoolean(System.getProperty("gptoss.gemm.bf16Direct", "true"));
+    /** Positions of a depth block of the panel path (a multiple of {@link WeightMatrix#DECODE_ALIGN}). */
+    private static final int DEPTH = Integer.getInteger("gptoss.gemm.depth", 1024);
+
+    /** Lane j ↔ j XOR w for w = L/2, L/4, L/8, L/16: the steps of {@link Lanes#sum(FloatVector)}. */
+    private static final VectorShuffle<Float> SWAP_HALF = VectorShuffle.fromOp(F, j -> j ^ (L / 2));
+    private static final VectorShuffle<Float> SWAP_QUARTER = VectorShuffle.fromOp(F, j -> j ^ (L / 4));
+    private static final VectorShuffle<Float> SWAP_EIGHTH = VectorShuffle.fromOp(F, j -> j ^ Math.max(1, L / 8));
+    private static final VectorShuffle<Float> SWAP_SIXTEENTH = VectorShuffle.fromOp(F, j -> j ^ Math.max(1, L / 16));
+
+    static {
+        if (L > 16) throw new ExceptionInInitializerError("Gemm folds at most 16 lanes, not " + L);
+    }
 
     private Gemm() {
     }
@@ -54,6 +76,11 @@ public final class Gemm {
     @FunctionalInterface
     public interface Epilogue {
         void write(int row, int count, int tokens, float[] c, int cOffset, int cStride);
+    }
+
+    /** Whether a product of m with this many token rows (≥ 2) should run here rather than row by row per token. */
+    public static boolean pays(WeightMatrix m, int tokens) {
+        return tokens >= 2 && (tokens >= PANEL_MIN_TOKENS || (BF16_DIRECT && m instanceof Bf16Matrix && m.cols() % (2 * L) == 0));
     }
 
     /** Output rows per unit of work for a product of this many tokens (a multiple of {@link #R}, even). */
@@ -104,8 +131,32 @@ public final class Gemm {
                             Scratch scratch, Epilogue epilogue) {
         int P = m.decodedLength(), kcMax = depth(P), rowsPadded = (count + R - 1) / R * R;
         if (xStride < stride(m)) throw new IllegalArgumentException("token stride " + xStride + " < " + stride(m));
-        float[] w = scratch.panel(rowsPadded * kcMax), acc = scratch.partial(rowsPadded * tokens * L);
+        float[] acc = scratch.partial(rowsPadded * tokens * L);
         int rowStride = tokens * L;  // acc vector of row r, token t at r·rowStride + t·L
+        if (BF16_DIRECT && tokens < FEW_TOKENS && m instanceof Bf16Matrix b && P % (2 * L) == 0) {
+            bf16(b, row, count, x, xOffset, xStride, tokens, acc, rowStride);
+        } else {
+            panels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);
+        }
+        float[] c = scratch.result(count * tokens);
+        for (int i = 0; i < count * tokens; i++) {
+            // Lanes.sum written out with constant shuffles (the same adds in the same order): called per output,
+            // it must not box or look its shuffles up.
+            FloatVector v = FloatVector.fromArray(F, acc, i * L);
+            v = v.add(v.rearrange(SWAP_HALF));
+            v = v.add(v.rearrange(SWAP_QUARTER));
+            if (L >= 8) v = v.add(v.rearrange(SWAP_EIGHTH));
+            if (L >= 16) v = v.add(v.rearrange(SWAP_SIXTEENTH));
+            c[i] = v.lane(0);
+        }
+        epilogue.write(row, count, tokens, c, 0, tokens);
+    }
+
+    /** Any format: each depth block of the rows decoded once into the L1 panel, then the panel kernels. */
+    private static void panels(WeightMatrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
+                               Scratch scratch, float[] acc, int rowStride) {
+        int P = m.decodedLength(), kcMax = depth(P), rowsPadded = (count + R - 1) / R * R;
+        float[] w = scratch.panel(rowsPadded * kcMax);
         for (int k0 = 0; k0 < P; k0 += kcMax) {
             int kc = Math.min(kcMax, P - k0), kv = (kc + L - 1) / L * L;
             m.decode(row, count, k0, kc, w, 0, kcMax);
@@ -137,9 +188,40 @@ public final class Gemm {
                 }
             }
         }
-        float[] c = scratch.result(count * tokens);
-        for (int i = 0; i < count * tokens; i++) c[i] = Lanes.sum(FloatVector.fromArray(F, acc, i * L));
-        epilogue.write(row, count, tokens, c, 0, tokens);
+    }
+
+    /**
+     * BF16 rows widened in registers by {@link Bf16Kernels} (no panel): per depth block the first token tile reads
+     * the rows from memory, the next ones from L1. Rows past {@code count} repeat the last one (results unused).
+     */
+    private static void bf16(Bf16Matrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
+                             float[] acc, int rowStride) {
+        int P = m.cols(), kcMax = P, rowsPadded = (count + R - 1) / R * R;  // whole rows: no partials
+        MemorySegment s = m.segment();
+        for (int k0 = 0; k0 < P; k0 += kcMax) {
+            int kc = Math.min(kcMax, P - k0);
+            long k0Bytes = 2L * k0;
+            boolean first = k0 == 0;
+            int t = 0;
+            while (t < tokens) {
+                int tn = tokens - t >= 6 ? 6 : tokens - t >= 4 ? 4 : tokens - t >= 2 ? 2 : 1;
+                int xo = xOffset + t * xStride + k0;
+                for (int r = 0; r < rowsPadded; r += R) {
+                    long b0 = m.rowByte(row + r) + k0Bytes;
+                    long b1 = m.rowByte(row + Math.min(r + 1, count - 1)) + k0Bytes;
+                    long b2 = m.rowByte(row + Math.min(r + 2, count - 1)) + k0Bytes;
+                    long b3 = m.rowByte(row + Math.min(r + 3, count - 1)) + k0Bytes;
+                    int co = r * rowStride + t * L;
+                    switch (tn) {
+                        case 6 -> Bf16Kernels.kernel4x6(s, b0, b1, b2, b3, x, xo, xStride, kc, acc, co, rowStride, first);
+                        case 4 -> Bf16Kernels.kernel4x4(s, b0, b1, b2, b3, x, xo, xStride, kc, acc, co, rowStride, first);
+                        case 2 -> Bf16Kernels.kernel4x2(s, b0, b1, b2, b3, x, xo, xStride, kc, acc, co, rowStride, first);
+                        default -> Bf16Kernels.kernel4x1(s, b0, b1, b2, b3, x, xo, xStride, kc, acc, co, rowStride, first);
+                    }
+                }
+                t += tn;
+            }
+        }
     }
 
     // The micro-kernels: weight row r at w[wo + r·ws + p], token j at x[xo + j·xs + p], accumulator (r, j) at
