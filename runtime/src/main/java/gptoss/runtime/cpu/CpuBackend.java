@@ -280,7 +280,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * Up to three matrices applied to the same batch in one dispatch (q, k and v share one). Work units are
-     * output rows (or gate/linear row pairs) for one token, {@link Gemm#unitRows} rows for several.
+     * output rows (or gate/linear row pairs) where the rows run one token after the other through the single-row
+     * kernels (one token, or a format for which {@link Gemm#pays} says no), {@link Gemm#unitRows} rows otherwise.
      */
     private final class MatrixJob implements WorkerPool.Task {
         private static final int MAX = 3;
