@@ -9,7 +9,6 @@ import gptoss.runtime.backend.KvCache;
 import gptoss.runtime.backend.TokenBatch;
 import gptoss.runtime.cpu.kernel.Attention;
 import gptoss.runtime.cpu.kernel.Gemm;
-import gptoss.runtime.cpu.kernel.MatMul;
 import gptoss.runtime.cpu.kernel.VectorLayout;
 import gptoss.runtime.cpu.kernel.WeightMatrix;
 import gptoss.runtime.ops.RmsNorm;
@@ -25,12 +24,15 @@ import java.util.Map;
  * <ul>
  *   <li>One row (decode): matrix-vector products that decode weights in registers, eight rows per pass;
  *       threads of the {@link WorkerPool} claim contiguous stretches of rows, so each streams its own memory.</li>
- *   <li>Several rows (prefill chunk, batched decode, the rows routed to one expert): a packed matrix-matrix
- *       product ({@link Gemm}): the batch is packed once, threads claim units of output rows, decode their weight
- *       panels to fp32 once per depth block and apply them to every row of the batch from a register-blocked
- *       micro-kernel, so a chunk reads (and decodes) each weight once. Fewer than {@link #GEMM_MIN_ROWS} rows
- *       use the four-row dot-product tiles of {@link MatMul}.</li>
+ *   <li>Two rows or more (prefill chunk, batched decode, the rows routed to one expert): the matrix product
+ *       of {@link Gemm}: threads claim units of output rows and apply each weight, decoded once (BF16 widened in
+ *       registers for a few rows, a decoded panel for many), to every row of the batch from a register-blocked
+ *       micro-kernel, so a batch reads each weight once. Where decoding costs more than the FMAs it feeds (MXFP4
+ *       below {@link Gemm#PANEL_MIN_TOKENS} rows, the experts of a batched decode step) the rows run one after
+ *       the other through the matrix-vector kernels instead ({@link Gemm#pays}).</li>
  * </ul>
+ * Both follow the one summation order of {@code gptoss.runtime.cpu.kernel}, so a row's result does not depend on
+ * the path, the batch or the thread.
  * Biases are added as outputs are written; the expert's gate/up product applies the clamped SwiGLU to each
  * (gate, linear) row pair as it is computed, so the 2I-wide intermediate is never stored. The routing weights
  * and the residual add stay in the engine, which combines expert outputs in router order whatever the placement.
@@ -46,14 +48,6 @@ public final class CpuBackend implements Backend {
     private static final long MIN_CHUNK_BYTES = 64 << 10, MAX_CHUNK_BYTES = 1 << 20;
     /** Claims per thread a matrix-vector product is cut into ({@code -Dgptoss.decode.claims=N}, to compare). */
     private static final int CLAIMS_PER_THREAD = Math.max(1, Integer.getInteger("gptoss.decode.claims", 32));
-    /**
-     * Batches of at least this many rows go through {@link Gemm}; smaller ones through {@link MatMul}'s dot-product
-     * tiles. {@code Gemm} pads the batch to micro-panels of 32 tokens, so below 32 rows it multiplies padding: with
-     * 8 sequences decoding together on bench-m (quiet machine, one run each) the aggregate rate was 24.0 tokens/s
-     * with a threshold of 4 and 33.6 with 32, and at 16 tokens the tiles beat it for MXFP4 in JMH.
-     * {@code -Dgptoss.gemm.minRows=N} changes it (a very large N runs every batch through the tiles, to compare).
-     */
-    static final int GEMM_MIN_ROWS = Math.max(2, Integer.getInteger("gptoss.gemm.minRows", 32));
 
     private final ModelConfig c;
     private final WorkerPool pool;
@@ -100,9 +94,8 @@ public final class CpuBackend implements Backend {
                     WeightMatrix.of(lw.wo(), H, Q), WeightMatrix.of(lw.router(), E, H), mlp1, mlp2, sinks);
         }
         this.unembedding = WeightMatrix.of(weights.unembedding(), c.vocabSize(), H);
-        int widest = Math.max(Math.max(H, Q), I);
         this.scratch = new ThreadScratch[pool.threads()];
-        for (int t = 0; t < scratch.length; t++) scratch[t] = new ThreadScratch(4 * widest);
+        for (int t = 0; t < scratch.length; t++) scratch[t] = new ThreadScratch();
     }
 
     /** This backend, made responsible for shutting its pool down on {@link #close}. */
@@ -312,12 +305,19 @@ public final class CpuBackend implements Backend {
      */
     private float[] input(WeightMatrix m, int slot, float[] src, int srcOffset, int rows, int cols) {
         VectorLayout layout = rows == 1 ? m.dotLayout() : m.decodeLayout();
-        if (layout == VectorLayout.NATURAL && srcOffset == 0) return src;
-        return buf.arranged(layout, slot, src, srcOffset, rows, cols);
+        int stride = inputStride(m, rows);
+        if (layout == VectorLayout.NATURAL && srcOffset == 0 && stride == cols) return src;
+        return buf.arranged(layout, slot, src, srcOffset, rows, cols, stride);
+    }
+
+    /** Floats between the arranged rows {@link #input} gives for m: {@link Gemm#stride} for several rows. */
+    private static int inputStride(WeightMatrix m, int rows) {
+        return rows == 1 ? m.dotLayout().length(m.cols()) : Gemm.stride(m);
     }
 
     private static boolean sameOrder(WeightMatrix a, WeightMatrix b, int rows) {
-        return rows == 1 ? a.dotLayout() == b.dotLayout() : a.decodeLayout() == b.decodeLayout();
+        boolean layout = rows == 1 ? a.dotLayout() == b.dotLayout() : a.decodeLayout() == b.decodeLayout();
+        return layout && a.cols() == b.cols() && inputStride(a, rows) == inputStride(b, rows);
     }
 
     private void runJob() {
@@ -326,7 +326,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * Up to three matrices applied to the same batch in one dispatch (q, k and v share one). Work units are
-     * output rows (or gate/linear row pairs) for one token, blocks of four rows for several.
+     * output rows (or gate/linear row pairs) where the rows run one token after the other through the single-row
+     * kernels (one token, or a format for which {@link Gemm#pays} says no), {@link Gemm#unitRows} rows otherwise.
      */
     private final class MatrixJob implements WorkerPool.Task {
         private static final int MAX = 3;
@@ -337,15 +338,12 @@ public final class CpuBackend implements Backend {
         private final float[][] out = new float[MAX][];
         private final int[] outOffset = new int[MAX], outStride = new int[MAX];
         private final boolean[] swiglu = new boolean[MAX];
+        private final boolean[] rowByRow = new boolean[MAX];  // one token after the other through the single-row kernels
         private final int[] firstUnit = new int[MAX + 1];
-        private final float[][] packed = new float[MAX][];
-        private int segments, tokens;
-
-        private boolean gemm() {
-            return tokens >= GEMM_MIN_ROWS;
-        }
+        private int segments, tokens, unitRows;
 
         void begin(int tokens) {
+            this.unitRows = Gemm.unitRows(tokens);
             this.tokens = tokens;
             segments = 0;
         }
@@ -364,18 +362,8 @@ public final class CpuBackend implements Backend {
             outOffset[s] = oOffset;
             outStride[s] = oStride;
             swiglu[s] = glu;
-            if (gemm()) {
-                packed[s] = null;
-                for (int p = 0; p < s; p++) {
-                    if (in[p] == input && matrix[p].cols() == m.cols() && matrix[p].decodeLayout() == m.decodeLayout()) packed[s] = packed[p];
-                }
-                if (packed[s] == null) {
-                    packed[s] = buf.packed(s, Gemm.packedLength(tokens, m.cols()));
-                    Gemm.pack(input, 0, m.decodeLayout().length(m.cols()), tokens, m.cols(), packed[s]);
-                }
-            }
-            int units = tokens == 1 ? (glu ? m.rows() / 2 : m.rows())
-                    : gemm() ? (m.rows() + Gemm.UNIT_ROWS - 1) / Gemm.UNIT_ROWS : (m.rows() + 3) / 4;
+            rowByRow[s] = tokens == 1 || (!Gemm.pays(m, tokens) && m.dotLayout() == m.decodeLayout());
+            int units = rowByRow[s] ? (glu ? m.rows() / 2 : m.rows()) : (m.rows() + unitRows - 1) / unitRows;
             firstUnit[s + 1] = firstUnit[s] + units;
         }
 
@@ -385,7 +373,9 @@ public final class CpuBackend implements Backend {
 
         int grain(int threads) {
             int units = units();
-            if (tokens > 1) return Math.max(1, units / (threads * 8));
+            boolean rows = true;
+            for (int s = 0; s < segments; s++) rows &= rowByRow[s];
+            if (!rows) return Math.max(1, units / (threads * 8));
             long bytes = 0;
             for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
             long perUnit = Math.max(1, bytes / units);
@@ -400,62 +390,41 @@ public final class CpuBackend implements Backend {
                 int lo = Math.max(from, firstUnit[s]), hi = Math.min(to, firstUnit[s + 1]);
                 if (lo >= hi) continue;
                 int a = lo - firstUnit[s], b = hi - firstUnit[s];
-                if (tokens == 1) {
-                    if (swiglu[s]) vectorPairs(s, a, b, scratch[thread]);
-                    else vectorRows(s, a, b, scratch[thread]);
-                } else if (gemm()) {
-                    ThreadScratch ts = scratch[thread];
-                    ts.epilogue.segment = s;
-                    for (int unit = a; unit < b; unit++) {
-                        int row = unit * Gemm.UNIT_ROWS;
-                        Gemm.rows(matrix[s], row, Math.min(Gemm.UNIT_ROWS, matrix[s].rows() - row), packed[s], tokens, ts.gemm, ts.epilogue);
+                if (rowByRow[s]) {
+                    int stride = inputStride(matrix[s], tokens);
+                    for (int t = 0; t < tokens; t++) {
+                        if (swiglu[s]) vectorPairs(s, a, b, t * stride, t * outStride[s], scratch[thread]);
+                        else vectorRows(s, a, b, t * stride, t * outStride[s], scratch[thread]);
                     }
                 } else {
-                    for (int block = a; block < b; block++) rowBlock(s, block, scratch[thread]);
+                    ThreadScratch ts = scratch[thread];
+                    ts.epilogue.segment = s;
+                    WeightMatrix m = matrix[s];
+                    for (int unit = a; unit < b; unit++) {
+                        int row = unit * unitRows;
+                        Gemm.rows(m, row, Math.min(unitRows, m.rows() - row), in[s], 0, Gemm.stride(m), tokens, ts.gemm, ts.epilogue);
+                    }
                 }
             }
         }
 
-        private void vectorRows(int s, int from, int to, ThreadScratch ts) {
+        private void vectorRows(int s, int from, int to, int xOffset, int outAt, ThreadScratch ts) {
             float[] o = out[s];
-            int base = outOffset[s];
-            matrix[s].dotRows(from, to, in[s], 0, o, base, ts.pass);
+            int base = outOffset[s] + outAt;
+            matrix[s].dotRows(from, to, in[s], xOffset, o, base, ts.pass);
             if (bias[s] != null) for (int r = from; r < to; r++) o[base + r] += bias(s, r);
         }
 
         /** Rows 2·from .. 2·to in one {@link WeightMatrix#dotRows} call, then SwiGLU of each (gate, linear) pair. */
-        private void vectorPairs(int s, int from, int to, ThreadScratch ts) {
+        private void vectorPairs(int s, int from, int to, int xOffset, int outAt, ThreadScratch ts) {
             WeightMatrix m = matrix[s];
             float[] o = out[s], rowsOut = ts.pairRows(2 * (to - from));
-            int base = outOffset[s];
+            int base = outOffset[s] + outAt;
             float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
-            m.dotRows(2 * from, 2 * to, in[s], 0, rowsOut, -2 * from, ts.pass);
+            m.dotRows(2 * from, 2 * to, in[s], xOffset, rowsOut, -2 * from, ts.pass);
             for (int j = from; j < to; j++) {
                 int r = 2 * j, i = 2 * (j - from);
                 o[base + j] = Swiglu.apply(rowsOut[i] + bias(s, r), rowsOut[i + 1] + bias(s, r + 1), alpha, limit);
-            }
-        }
-
-        /** Rows 4·block .. +4 decoded once, applied to every token. */
-        private void rowBlock(int s, int block, ThreadScratch ts) {
-            WeightMatrix m = matrix[s];
-            int row = 4 * block, n = Math.min(4, m.rows() - row);
-            for (int r = 0; r < n; r++) ts.bias[r] = bias(s, row + r);
-            ts.sink.segment = s;
-            MatMul.rowBlock(m, row, n, in[s], m.decodeLayout().length(m.cols()), tokens, ts.weights, ts.sums, ts.row, ts.sink);
-        }
-
-        /** Writes rows [row, row+n) of token t plus bias; with SwiGLU, each (gate, linear) pair as one value. */
-        void emit(int s, int t, int row, int n, float[] values, float[] biases) {
-            float[] o = out[s];
-            int base = t * outStride[s] + outOffset[s];
-            if (swiglu[s]) {
-                float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
-                for (int r = 0; r + 1 < n; r += 2) {
-                    o[base + (row + r) / 2] = Swiglu.apply(values[r] + biases[r], values[r + 1] + biases[r + 1], alpha, limit);
-                }
-            } else {
-                for (int r = 0; r < n; r++) o[base + row + r] = values[r] + biases[r];
             }
         }
 
@@ -463,23 +432,23 @@ public final class CpuBackend implements Backend {
          * Writes a finished {@link Gemm} block (acc[r·cStride + t] = row {@code row + r}, token t) plus bias; with
          * SwiGLU, each (gate, linear) row pair as one value.
          */
-        void emitBlock(int s, int row, int count, float[] acc, int cOffset, int cStride, float[] biases) {
+        void emitBlock(int s, int row, int count, float[] acc, int cOffset, int cStride) {
             float[] o = out[s];
             int stride = outStride[s], offset = outOffset[s];
-            for (int r = 0; r < count; r++) biases[r] = bias(s, row + r);
             if (swiglu[s]) {
                 float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
-                for (int t = 0; t < tokens; t++) {
-                    int base = t * stride + offset + row / 2;
-                    for (int r = 0; r + 1 < count; r += 2) {
-                        o[base + r / 2] = Swiglu.apply(acc[cOffset + r * cStride + t] + biases[r],
-                                acc[cOffset + (r + 1) * cStride + t] + biases[r + 1], alpha, limit);
+                for (int r = 0; r + 1 < count; r += 2) {
+                    float gateBias = bias(s, row + r), linearBias = bias(s, row + r + 1);
+                    int g = cOffset + r * cStride, l = g + cStride, at = offset + (row + r) / 2;
+                    for (int t = 0; t < tokens; t++) {
+                        o[at + t * stride] = Swiglu.apply(acc[g + t] + gateBias, acc[l + t] + linearBias, alpha, limit);
                     }
                 }
             } else {
-                for (int t = 0; t < tokens; t++) {
-                    int base = t * stride + offset + row;
-                    for (int r = 0; r < count; r++) o[base + r] = acc[cOffset + r * cStride + t] + biases[r];
+                for (int r = 0; r < count; r++) {
+                    float b = bias(s, row + r);
+                    int from = cOffset + r * cStride, at = offset + row + r;
+                    for (int t = 0; t < tokens; t++) o[at + t * stride] = acc[from + t] + b;
                 }
             }
         }
@@ -492,31 +461,11 @@ public final class CpuBackend implements Backend {
 
     /** Work memory private to one pool thread. */
     private final class ThreadScratch {
-        final float[] weights;            // four decoded weight rows
-        final float[] sums = new float[16];
-        final float[] row = new float[4];
-        final float[] bias = new float[4];
         final float[] pass = new float[WeightMatrix.PASS_ROWS];
-        final Sink sink = new Sink();
         final Gemm.Scratch gemm = new Gemm.Scratch();
         final GemmSink epilogue = new GemmSink();
-        private final float[] gemmBias = new float[Gemm.UNIT_ROWS];
         private float[] scores = new float[0];
         private float[] pairRows = new float[0];
-
-        ThreadScratch(int weightFloats) {
-            this.weights = new float[weightFloats];
-        }
-
-        /** Products of the current row block go to the job's output segment, with its bias. */
-        final class Sink implements MatMul.RowSink {
-            int segment;
-
-            @Override
-            public void accept(int token, int row, int count, float[] values) {
-                job.emit(segment, token, row, count, values, bias);
-            }
-        }
 
         /** Finished {@link Gemm} blocks go to the job's output segment, with its bias. */
         final class GemmSink implements Gemm.Epilogue {
@@ -524,7 +473,7 @@ public final class CpuBackend implements Backend {
 
             @Override
             public void write(int row, int count, int tokens, float[] c, int cOffset, int cStride) {
-                job.emitBlock(segment, row, count, c, cOffset, cStride, gemmBias);
+                job.emitBlock(segment, row, count, c, cOffset, cStride);
             }
         }
 
@@ -547,7 +496,6 @@ public final class CpuBackend implements Backend {
         private float[] cos = new float[0], sin = new float[0], attnOut = new float[0], projected = new float[0];
         private float[] expertIn = new float[0], expertAct = new float[0];
         private final float[][][] arranged = new float[VectorLayout.values().length][3][0];
-        private final float[][] packed = new float[3][0];
 
         private static float[] atLeast(float[] a, int n) {
             return a.length >= n ? a : new float[Math.max(n, a.length * 3 / 2)];
@@ -563,13 +511,15 @@ public final class CpuBackend implements Backend {
         float[] projected(int n) { return projected = atLeast(projected, n); }
         float[] expertIn(int n) { return expertIn = atLeast(expertIn, n); }
         float[] expertAct(int n) { return expertAct = atLeast(expertAct, n); }
-        float[] packed(int slot, int n) { return packed[slot] = atLeast(packed[slot], n); }
 
-        /** Rows of width cols from src, each arranged in {@code layout} ({@code layout.length(cols)} apart). */
-        float[] arranged(VectorLayout layout, int slot, float[] src, int srcOffset, int rows, int cols) {
-            int stride = layout.length(cols);
+        /** Rows of width cols from src, each arranged in {@code layout}, {@code stride} apart, zeros after the arranged length. */
+        float[] arranged(VectorLayout layout, int slot, float[] src, int srcOffset, int rows, int cols, int stride) {
             float[] a = arranged[layout.ordinal()][slot] = atLeast(arranged[layout.ordinal()][slot], rows * stride);
-            for (int r = 0; r < rows; r++) layout.arrange(src, srcOffset + r * cols, cols, a, r * stride);
+            int n = layout.length(cols);
+            for (int r = 0; r < rows; r++) {
+                layout.arrange(src, srcOffset + r * cols, cols, a, r * stride);
+                if (stride > n) java.util.Arrays.fill(a, r * stride + n, (r + 1) * stride, 0f);
+            }
             return a;
         }
     }

@@ -2,7 +2,7 @@ package gptoss.runtime.cpu.kernel;
 
 import gptoss.model.tensor.FloatTensor;
 
-/** Any storage format through {@link FloatTensor#dot} and {@link FloatTensor#getFloat}: the fallback and the reference. */
+/** Any storage format through {@link FloatTensor#getFloat}, in scalar code: the fallback and the reference. */
 final class GenericMatrix extends WeightMatrix {
     private final FloatTensor tensor;
     private final long offset;
@@ -25,7 +25,11 @@ final class GenericMatrix extends WeightMatrix {
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        return tensor.dot(offset + (long) row * cols, x, xOffset, cols);
+        // The documented order in scalar code: element k to lane k mod L by a fused multiply-add, then the fold.
+        long first = offset + (long) row * cols;
+        float[] lanes = new float[Lanes.L];
+        for (int k = 0; k < cols; k++) lanes[k % Lanes.L] = Math.fma(tensor.getFloat(first + k), x[xOffset + k], lanes[k % Lanes.L]);
+        return Lanes.sum(lanes, 0);
     }
 
     @Override

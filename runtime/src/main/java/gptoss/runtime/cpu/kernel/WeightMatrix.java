@@ -13,11 +13,13 @@ import gptoss.model.tensor.Q8_0Tensor;
  * with the kernels for its storage format. Nothing is copied: every call decodes the stored bits.
  * <ul>
  *   <li>{@link #dot}: one row times an activation vector arranged in {@link #dotLayout()} (decode, one token);</li>
- *   <li>{@link #decode}: rows decoded to fp32 in {@link #decodeLayout()}, for {@link MatMul} to apply each decoded
+ *   <li>{@link #decode}: rows decoded to fp32 in {@link #decodeLayout()}, for {@link Gemm} to apply each decoded
  *       row to many tokens (prefill, batched decode).</li>
  * </ul>
- * Decoding is exact (BF16 and MXFP4 values are floats), accumulation is fp32; results differ from
- * {@link #dotScalar} only in summation order.
+ * Decoding is exact (BF16 and MXFP4 values are floats), accumulation is fp32 in the one order of the package
+ * documentation, so {@link #dot} and {@link Gemm} give the same bits; {@link #dotScalar} (natural order) differs
+ * from them only in summation order. {@link #dotLayout()} and {@link #decodeLayout()} are the same order in the
+ * fast formats, so an element lands in the same lane on both paths.
  */
 public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, GenericMatrix,
         F16Matrix, Q8_0Matrix, GgmlMxfp4Matrix, PairedRowsMatrix {
@@ -89,7 +91,7 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
     /** Order {@link #dot} expects the activation vector in. */
     public abstract VectorLayout dotLayout();
 
-    /** Order in which {@link #decode} writes a row (and {@link MatMul} expects the activations). */
+    /** Order in which {@link #decode} writes a row (and {@link Gemm} expects the activations). */
     public abstract VectorLayout decodeLayout();
 
     /** {@code row(r) · x}, x being {@code dotLayout().length(cols)} floats from {@code xOffset} in {@link #dotLayout()}. */
@@ -140,21 +142,31 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
         for (int r = 0; r < PASS_ROWS; r++) out[outOffset + r] = dot(row + r * stride, x, xOffset);
     }
 
-    /** Rows {@code [row, row + count)} as fp32, row i at {@code dst[dstOffset + i·cols]}, in {@link #decodeLayout()}. */
-    public final void decode(int row, int count, float[] dst, int dstOffset) {
-        decode(row, count, 0, cols, dst, dstOffset, cols);
+    /** Floats a row occupies in {@link #decodeLayout()}: {@code decodeLayout().length(cols)} (more than cols in nibble order). */
+    public final int decodedLength() {
+        return decodeLayout().length(cols);
     }
 
-    /** Alignment of the column ranges {@link #decode(int, int, int, int, float[], int, int)} takes (one MXFP4 block). */
-    public static final int DECODE_ALIGN = 32;
+    /** Rows {@code [row, row + count)} as fp32 in {@link #decodeLayout()}, row i at {@code dst[dstOffset + i·decodedLength()]}. */
+    public final void decode(int row, int count, float[] dst, int dstOffset) {
+        int n = decodedLength();
+        decode(row, count, 0, n, dst, dstOffset, n);
+    }
 
     /**
-     * Columns {@code [col, col + n)} of rows {@code [row, row + count)} as fp32 in {@link #decodeLayout()} (the
-     * layout's permutation stays within aligned groups of 32), row i at {@code dst[dstOffset + i·dstStride]}: one
-     * panel of a {@link Gemm} depth block. {@code col} is a multiple of {@link #DECODE_ALIGN}, and so is
-     * {@code col + n} unless it is {@link #cols()}.
+     * Alignment of the position ranges {@link #decode(int, int, int, int, float[], int, int)} takes: one group of
+     * the nibble order (8L positions, four MXFP4 blocks per 128), so every layout's permutation stays inside a range.
      */
-    public abstract void decode(int row, int count, int col, int n, float[] dst, int dstOffset, int dstStride);
+    public static final int DECODE_ALIGN = 8 * Lanes.L;
+
+    /**
+     * Positions {@code [from, from + n)} of rows {@code [row, row + count)} in {@link #decodeLayout()} as exact fp32,
+     * row i at {@code dst[dstOffset + i·dstStride]}: one panel of a {@link Gemm} depth block. {@code from} is a
+     * multiple of {@link #DECODE_ALIGN}, and so is {@code from + n} unless it is {@link #decodedLength()}. A position
+     * that holds no element (the overlap of nibble order's last group) decodes as 0. In the natural and split
+     * orders positions are columns.
+     */
+    public abstract void decode(int row, int count, int from, int n, float[] dst, int dstOffset, int dstStride);
 
     /** Bytes of storage one row occupies (MXFP4: codes and scales). */
     public abstract double rowBytes();

@@ -1,30 +1,39 @@
 package gptoss.runtime.cpu.kernel;
 
 import gptoss.model.tensor.FloatTensor;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The packed matrix-matrix kernel against the element-by-element reference ({@code dotScalar}). */
+/**
+ * The matrix product against the summation order of the package documentation, bit for bit: every output of
+ * {@link Gemm} for any number of tokens equals an independent scalar model of that order (weights from
+ * {@link FloatTensor#getFloat}, lanes from {@link VectorLayout#positionOf}, {@link Math#fma}, {@link Lanes#sum(float[], int)}),
+ * and so equals {@link WeightMatrix#dot} wherever that follows the order too.
+ */
 class GemmTest {
 
-    /** out[t][o] for rows [row, row + count) of m, through Gemm in units of {@code unit} rows. */
+    /** Single-row kernels owned elsewhere that may not follow the documented order yet (their tests then skip). */
+    private static final java.util.Set<String> PENDING = java.util.Set.of("q8_0", "f16", "ggml-mxfp4", "mxfp4-native");
+
+    /** out[t·N + o] for all rows of m, through Gemm in units of {@code unit} rows. */
     static float[] product(WeightMatrix m, float[] x, int tokens, int unit) {
-        int K = m.cols(), N = m.rows();
+        int K = m.cols(), N = m.rows(), stride = Gemm.stride(m) + 3; // a wider stride than needed, as callers may use
         VectorLayout layout = m.decodeLayout();
-        int stride = layout.length(K);
-        float[] arranged = new float[tokens * stride];
-        for (int t = 0; t < tokens; t++) layout.arrange(x, t * K, K, arranged, t * stride);
-        float[] packed = new float[Gemm.packedLength(tokens, K)];
-        Gemm.pack(arranged, 0, stride, tokens, K, packed);
+        float[] arranged = new float[5 + tokens * stride];
+        for (int t = 0; t < tokens; t++) layout.arrange(x, t * K, K, arranged, 5 + t * stride);
         float[] out = new float[tokens * N];
         Gemm.Scratch scratch = new Gemm.Scratch();
         Gemm.Epilogue sink = (row, count, n, c, cOffset, cStride) -> {
@@ -33,67 +42,143 @@ class GemmTest {
                 for (int t = 0; t < n; t++) out[t * N + row + r] = c[cOffset + r * cStride + t];
             }
         };
-        for (int row = 0; row < N; row += unit) Gemm.rows(m, row, Math.min(unit, N - row), packed, tokens, scratch, sink);
+        for (int row = 0; row < N; row += unit) Gemm.rows(m, row, Math.min(unit, N - row), arranged, 5, stride, tokens, scratch, sink);
         return out;
     }
 
+    /**
+     * The documented order, element by element: the row's elements in increasing position p of {@code layout},
+     * each {@code lane[p mod L] = fma(w, x, lane[p mod L])}, then the fold of {@link Lanes#sum(float[], int)}.
+     */
+    static float ordered(FloatTensor t, long first, int cols, VectorLayout layout, float[] x, int xOffset) {
+        int L = Lanes.L;
+        Integer[] byPosition = IntStream.range(0, cols).boxed().toArray(Integer[]::new);
+        Arrays.sort(byPosition, Comparator.comparingInt(k -> layout.positionOf(k, cols)));
+        float[] lanes = new float[L];
+        for (int k : byPosition) {
+            int lane = layout.positionOf(k, cols) % L;
+            lanes[lane] = Math.fma(t.getFloat(first + k), x[xOffset + k], lanes[lane]);
+        }
+        return Lanes.sum(lanes, 0);
+    }
+
+    static FloatTensor tensor(String format, Arena arena, long elements, SplittableRandom random) {
+        return switch (format) {
+            case "bf16", "generic" -> RandomTensors.bf16(arena, elements, random);
+            case "mxfp4", "mxfp4-native" -> RandomTensors.mxfp4(arena, elements, random);
+            case "ggml-mxfp4" -> GgufMatrixTest.tensor("mxfp4", arena, elements, random);
+            default -> GgufMatrixTest.tensor(format, arena, elements, random);
+        };
+    }
+
+    static WeightMatrix matrix(String format, FloatTensor t, long offset, int rows, int cols) {
+        return switch (format) {
+            case "generic" -> WeightMatrix.scalar(t, offset, rows, cols);
+            case "mxfp4" -> WeightMatrix.javaKernels(t, offset, rows, cols);
+            default -> WeightMatrix.of(t, offset, rows, cols);
+        };
+    }
+
+    /**
+     * For every format: the product of 1..40 token rows gives, for each token and row, the bits of the documented
+     * order, and so of the single-row kernel ({@code dot}) where that follows it.
+     */
     @ParameterizedTest
     @CsvSource({
-            "bf16,30,2880,40", "bf16,13,100,5", "bf16,7,64,1", "bf16,50,1100,17", "bf16,25,2080,33",
-            "mxfp4,30,2880,40", "mxfp4,13,160,16", "mxfp4,61,1088,3", "mxfp4,24,4096,32",
-            "generic,11,96,9"})
-    void matchesScalarReference(String format, int rows, int cols, int tokens) {
-        SplittableRandom random = new SplittableRandom(rows * 131L + cols * 7L + tokens);
+            "bf16,37,2880", "bf16,13,100", "bf16,6,4096",
+            "mxfp4,37,2880", "mxfp4,9,160", "mxfp4,6,1024", "mxfp4-native,11,2880",
+            "generic,9,70",
+            "q8_0,11,2880", "f16,11,2880", "f16,5,100", "ggml-mxfp4,11,2880"})
+    void everyBatchSizeGivesTheBitsOfTheDocumentedOrder(String format, int rows, int cols) {
+        SplittableRandom random = new SplittableRandom(rows * 131L + cols);
+        int maxTokens = 40;
         try (Arena arena = Arena.ofConfined()) {
             long offset = 2L * cols;  // a matrix inside a larger tensor
-            FloatTensor t = format.equals("mxfp4") ? RandomTensors.mxfp4(arena, offset + (long) rows * cols + 64, random)
-                    : RandomTensors.bf16(arena, offset + (long) rows * cols + 64, random);
-            WeightMatrix m = format.equals("generic") ? WeightMatrix.scalar(t, offset, rows, cols) : WeightMatrix.of(t, offset, rows, cols);
-            float[] x = RandomTensors.gaussian(tokens * cols, random);
-            float[] out = product(m, x, tokens, Gemm.UNIT_ROWS);
-            for (int tok = 0; tok < tokens; tok++) {
-                for (int r = 0; r < rows; r++) {
-                    float absSum = 0;
-                    for (int k = 0; k < cols; k++) absSum += Math.abs(t.getFloat(offset + (long) r * cols + k) * x[tok * cols + k]);
-                    assertEquals(m.dotScalar(r, x, tok * cols), out[tok * rows + r], RandomTensors.sumTolerance(absSum, cols),
-                            format + " row " + r + " token " + tok);
+            FloatTensor t = tensor(format, arena, offset + (long) rows * cols + 64, random);
+            WeightMatrix m = matrix(format, t, offset, rows, cols);
+            assertEquals(m.dotLayout(), m.decodeLayout(), m + ": one order for both paths");
+            float[] x = RandomTensors.gaussian(maxTokens * cols, random);
+            float[] expected = new float[maxTokens * rows];
+            for (int tok = 0; tok < maxTokens; tok++) {
+                for (int r = 0; r < rows; r++) expected[tok * rows + r] = ordered(t, offset + (long) r * cols, cols, m.decodeLayout(), x, tok * cols);
+            }
+            for (int tokens = 1; tokens <= maxTokens; tokens++) {
+                float[] out = product(m, x, tokens, Gemm.unitRows(tokens));
+                for (int i = 0; i < tokens * rows; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(out[i]),
+                            format + " " + tokens + " tokens: token " + i / rows + " row " + i % rows + ": " + expected[i] + " vs " + out[i]);
                 }
             }
+            // The single-row kernel on the same rows: the bits of the same order, where its owner has converted it.
+            float[] arranged = new float[m.dotLayout().length(cols)];
+            boolean same = true;
+            String first = null;
+            for (int tok = 0; tok < 3; tok++) {
+                m.dotLayout().arrange(x, tok * cols, cols, arranged, 0);
+                for (int r = 0; r < rows; r++) {
+                    float dot = m.dot(r, arranged, 0), e = expected[tok * rows + r];
+                    if (Float.floatToRawIntBits(dot) != Float.floatToRawIntBits(e)) {
+                        same = false;
+                        if (first == null) first = "token " + tok + " row " + r + ": dot " + dot + " vs " + e;
+                    }
+                }
+            }
+            if (!same && PENDING.contains(format)) {
+                Assumptions.abort(format + ": the single-row dot does not follow the documented order yet (" + first
+                        + "); its owner converts it this session, and then this check passes");
+            }
+            assertTrue(same, format + ": single-row dot differs from the documented order, " + first);
         }
     }
 
-    /** A token's outputs are bit-identical whatever else is in the chunk and however the rows are split. */
+    /** A token's outputs are bit-identical whatever else is in the batch and however the rows are split into units. */
     @Test
-    void resultsDoNotDependOnChunkOrSplit() {
+    void resultsDoNotDependOnBatchOrUnits() {
         int rows = 37, cols = 2880, tokens = 45;
         SplittableRandom random = new SplittableRandom(5);
         try (Arena arena = Arena.ofConfined()) {
             for (FloatTensor t : new FloatTensor[]{RandomTensors.bf16(arena, (long) rows * cols, random), RandomTensors.mxfp4(arena, (long) rows * cols, random)}) {
                 WeightMatrix m = WeightMatrix.of(t, rows, cols);
                 float[] x = RandomTensors.gaussian(tokens * cols, random);
-                float[] all = product(m, x, tokens, Gemm.UNIT_ROWS);
-                float[] split = product(m, x, tokens, 2 * Gemm.MR + 2);
-                assertArrayEquals(all, split, m.toString());
+                float[] all = product(m, x, tokens, 32);
+                assertArrayEquals(all, product(m, x, tokens, 8), m.toString());
+                assertArrayEquals(all, product(m, x, tokens, 12), m.toString());
                 for (int tok : new int[]{0, 17, 44}) {
-                    float[] one = product(m, java.util.Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), 1, Gemm.UNIT_ROWS);
-                    assertArrayEquals(java.util.Arrays.copyOfRange(all, tok * rows, (tok + 1) * rows), one, m + " token " + tok);
+                    float[] one = product(m, Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), 1, 8);
+                    assertArrayEquals(Arrays.copyOfRange(all, tok * rows, (tok + 1) * rows), one, m + " token " + tok);
                 }
             }
         }
     }
 
+    /** The same product many times over (interpreted, then compiled by C1 and C2) gives the same bits every time. */
     @Test
-    void depthBlocksAreAlignedAndPackingChecksItsBuffer() {
-        for (int k : new int[]{50, 64, 2880, 4096}) {
+    void resultsDoNotDependOnTheJitState() {
+        int rows = 8, cols = 256, tokens = 7;
+        SplittableRandom random = new SplittableRandom(9);
+        try (Arena arena = Arena.ofConfined()) {
+            FloatTensor t = RandomTensors.mxfp4(arena, (long) rows * cols, random);
+            WeightMatrix m = WeightMatrix.of(t, rows, cols);
+            float[] x = RandomTensors.gaussian(tokens * cols, random);
+            float[] first = product(m, x, tokens, 8);
+            for (int i = 0; i < 3000; i++) {
+                float[] again = product(m, x, tokens, 8);
+                if (!Arrays.equals(first, again)) assertArrayEquals(first, again, "call " + i);
+            }
+        }
+    }
+
+    @Test
+    void depthBlocksAreAlignedAndStridesChecked() {
+        for (int k : new int[]{50, 64, 128, 2880, 2944, 4096}) {
             int kc = Gemm.depth(k);
             assertEquals(0, kc % WeightMatrix.DECODE_ALIGN);
-            assertTrue(kc >= Math.min(k, 512) && kc <= Math.max(512, WeightMatrix.DECODE_ALIGN), k + ": depth " + kc);
+            assertTrue(kc >= Math.min(k, WeightMatrix.DECODE_ALIGN), k + ": depth " + kc);
         }
-        for (int tokens : new int[]{1, 16, 17, 128}) {
-            int tp = Gemm.paddedTokens(tokens);
-            assertTrue(tp >= tokens && tp < tokens + Lanes.L && tp % Lanes.L == 0);
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix m = WeightMatrix.of(RandomTensors.bf16(arena, 4 * 100, new SplittableRandom(1)), 4, 100);
+            assertEquals((100 + Lanes.L - 1) / Lanes.L * Lanes.L, Gemm.stride(m));
+            assertThrows(IllegalArgumentException.class, () -> Gemm.rows(m, 0, 4, new float[200], 0, 100, 2, new Gemm.Scratch(), (a, b, c, d, e, f) -> { }));
         }
-        assertEquals(64, Gemm.depth(50));
-        assertThrows(IllegalArgumentException.class, () -> Gemm.pack(new float[20], 0, 10, 2, 10, new float[5]));
     }
 }
