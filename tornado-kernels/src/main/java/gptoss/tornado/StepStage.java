@@ -23,9 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * EXPERIMENTAL, off by default ({@code -Dgptoss.tornado.resident=true}): the routed expert kernels still give wrong
- * outputs on PoCL (see README, TornadoVM), so golden case A does not pass on this path yet.
- * <p>
  * A whole forward step as one task graph, for a backend that holds the whole model: embedding lookup of the
  * token ids, then per layer the attention sub-block (as {@link AttentionStage}), MoE norm and router, the router
  * decision ({@link RoutingKernels#route}), the chosen experts read from the layer's full expert arrays by the ids

@@ -37,7 +37,7 @@ import java.util.Map;
  * A TornadoVM device running the parts of the model in its {@link Shard}. Weights are uploaded at construction
  * and stay resident, as do the KV caches (paged pools, one per layer). Two shapes:
  * <ul>
- *   <li>EXPERIMENTAL, only with {@code -Dgptoss.tornado.resident=true} and the whole model: one task graph runs a whole forward
+ *   <li>the whole model (unless {@code -Dgptoss.tornado.resident=false}): one task graph runs a whole forward
  *       step ({@link StepStage}, offered to the engine as {@link WholeStep}); per execution the token ids and page
  *       lists go in and only the wanted logits come out, one execution per {@code maxRows} rows;</li>
  *   <li>part of a model (a split placement): a task graph per part (attention and router of each layer, the
