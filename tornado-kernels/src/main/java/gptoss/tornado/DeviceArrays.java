@@ -9,9 +9,15 @@ import gptoss.model.tensor.Mxfp4Tensor;
 import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
+import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Host copies of weights in the form the kernels read, counted as they are made. Matrices keep their storage
@@ -20,6 +26,46 @@ import java.lang.foreign.ValueLayout;
  */
 final class DeviceArrays {
     private long bytes;
+    /** The weight arrays made so far: uploaded once, never read on the host again. */
+    private final List<TornadoNativeArray> weights = new ArrayList<>();
+    private static final long PAGE = 4096;
+    private static final int MADV_DONTNEED = 4;
+
+    private <A extends TornadoNativeArray> A weight(A a) {
+        weights.add(a);
+        return a;
+    }
+
+    /**
+     * Gives the host pages of every weight array back to the OS ({@code madvise(MADV_DONTNEED)} on the whole pages
+     * inside each array), once TornadoVM has uploaded them: TornadoVM keeps a host array for every device buffer and
+     * uploads a FIRST_EXECUTION array only once, so after the warm-up the host copy is dead weight (3.9 GiB for
+     * bench-m). The arrays stay mapped (reads would see zeros); nothing reads them. Returns the bytes released.
+     */
+    long releaseHostCopies() {
+        MethodHandle madvise;
+        try {
+            Linker linker = Linker.nativeLinker();
+            madvise = linker.downcallHandle(linker.defaultLookup().find("madvise").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        } catch (RuntimeException | LinkageError e) {
+            return 0; // not Linux/glibc: keep the host copies
+        }
+        long released = 0;
+        for (TornadoNativeArray a : weights) {
+            MemorySegment seg = a.getSegment();
+            long start = (seg.address() + PAGE - 1) / PAGE * PAGE, end = (seg.address() + seg.byteSize()) / PAGE * PAGE;
+            if (end <= start) continue;
+            try {
+                int rc = (int) madvise.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED);
+                if (rc == 0) released += end - start;
+            } catch (Throwable t) {
+                throw new IllegalStateException("madvise failed", t);
+            }
+        }
+        weights.clear();
+        return released;
+    }
 
     /** Bytes of all arrays made so far (what the device holds once they are uploaded). */
     long bytes() {
@@ -54,7 +100,7 @@ final class DeviceArrays {
             at += p.size();
         }
         bytes += 2 * total;
-        return out;
+        return weight(out);
     }
 
     /** Small tensors one after the other, as fp32. */
@@ -67,7 +113,7 @@ final class DeviceArrays {
             for (long i = 0; i < p.size(); i++) out.set(at++, p.getFloat(i));
         }
         bytes += 4 * n;
-        return out;
+        return weight(out);
     }
 
     /** Concatenated {@code n}-element slices of {@code t} starting at each of {@code offsets}, as fp32. */
@@ -77,7 +123,7 @@ final class DeviceArrays {
             for (int i = 0; i < n; i++) out.set(s * n + i, t.getFloat(offsets[s] + i));
         }
         bytes += 4L * offsets.length * n;
-        return out;
+        return weight(out);
     }
 
     /**
@@ -102,7 +148,7 @@ final class DeviceArrays {
             }
         }
         bytes += total;
-        return out;
+        return weight(out);
     }
 
     private ByteArray mxfp4(Mxfp4Tensor t, int[] experts, long expertElements, boolean scales) {
@@ -115,7 +161,7 @@ final class DeviceArrays {
             MemorySegment.copy(src, experts[i] * perExpert, out.getSegment(), i * perExpert, perExpert);
         }
         bytes += total;
-        return out;
+        return weight(out);
     }
 
     /** A zeroed device buffer of {@code n} floats (activations, caches); counted too. */

@@ -23,9 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * EXPERIMENTAL, off by default ({@code -Dgptoss.tornado.resident=true}): the routed expert kernels still give wrong
- * outputs on PoCL (see README, TornadoVM), so golden case A does not pass on this path yet.
- * <p>
  * A whole forward step as one task graph, for a backend that holds the whole model: embedding lookup of the
  * token ids, then per layer the attention sub-block (as {@link AttentionStage}), MoE norm and router, the router
  * decision ({@link RoutingKernels#route}), the chosen experts read from the layer's full expert arrays by the ids
@@ -71,7 +68,7 @@ final class StepStage extends Stage {
         residuals = arrays.zeros((long) (layers + 1) * maxRows * H);
         int rowTiles = (maxRows + ExpertKernels.TILE - 1) / ExpertKernels.TILE;
         ids = new IntArray(2 * rowTiles * ExpertKernels.TILE * k + E + 1);
-        FloatArray weights = arrays.zeros((long) maxRows * k);
+        FloatArray weights = arrays.zeros(2L * rowTiles * ExpertKernels.TILE * k); // routing weights, then scratch
         FloatArray hidden = arrays.zeros((long) maxRows * k * I);
         FloatArray expertOut = arrays.zeros((long) maxRows * k * H);
         ShortArray embedding = arrays.bf16("embedding", w.embedding());
@@ -119,8 +116,8 @@ final class StepStage extends Stage {
                     grid("rope" + l, AttentionKernels.LOCAL, 1), grid("att" + l, AttentionKernels.LOCAL, 1),
                     Product.dense(this, "out" + l, H, Q), grid("mlpNorm" + l, NormKernels.LOCAL, 1),
                     Product.dense(this, "router" + l, E, H), grid("route" + l, 1, 1),
-                    Routed.of(this, "gateUp" + l, I, 2 * I, MatmulKernels.lanes(H / 2), E * rowTiles, k),
-                    Routed.of(this, "down" + l, H, H, MatmulKernels.lanes(I / 2), E * rowTiles, k),
+                    Routed.of(this, "gateUp" + l, "gateUpTiled" + l, I, 2 * I, MatmulKernels.lanes(H / 2), E * rowTiles, k),
+                    Routed.of(this, "down" + l, "downTiled" + l, H, H, MatmulKernels.lanes(I / 2), E * rowTiles, k),
                     grid("combine" + l, RoutingKernels.LOCAL, 1), grid("snap" + (l + 1), RoutingKernels.LOCAL, 1));
             perLayer.add(g);
             float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
@@ -138,12 +135,16 @@ final class StepStage extends Stage {
                     .task("mlpNorm" + l, NormKernels::rmsNorm, ctx, b.x, mlpScale, b.normed, b.params, H, eps)
                     .task("router" + l, MatmulKernels::product, ctx, b.normed, wr, br, b.routerLogits, b.tables, b.params, H, E,
                             Params.HAS_BIAS, g.router().lanes())
-                    .task("route" + l, RoutingKernels::route, ctx, b.routerLogits, ids, weights, routing, b.params, E, k,
+                    .task("route" + l, RoutingKernels::route, ctx, b.routerLogits, ids, weights, routing, b.tables, b.params, E, k,
                             l * maxRows * (2 * k + E), rowTiles)
-                    .task("gateUp" + l, ExpertKernels::gateUpRouted, ctx, b.normed, blocks1, scales1, bias1, hidden, ids,
-                            b.tables, b.params, H, I, alpha, limit, g.gateUp().lanes(), k, rowTiles)
-                    .task("down" + l, ExpertKernels::downRouted, ctx, hidden, blocks2, scales2, bias2, expertOut, ids,
-                            b.tables, b.params, H, I, g.down().lanes(), k, rowTiles)
+                    .task("gateUp" + l, ExpertKernels::gateUpRoutedDecode, ctx, b.normed, blocks1, scales1, bias1, hidden, ids,
+                            b.tables, b.params, H, I, alpha, limit, g.gateUp().lanes(), k)
+                    .task("gateUpTiled" + l, ExpertKernels::gateUpRoutedTiled, ctx, b.normed, blocks1, scales1, bias1, hidden, ids,
+                            b.tables, b.params, H, I, alpha, limit, k, rowTiles)
+                    .task("down" + l, ExpertKernels::downRoutedDecode, ctx, hidden, blocks2, scales2, bias2, expertOut, ids,
+                            b.tables, b.params, H, I, g.down().lanes(), k)
+                    .task("downTiled" + l, ExpertKernels::downRoutedTiled, ctx, hidden, blocks2, scales2, bias2, expertOut, ids,
+                            b.tables, b.params, H, I, k, rowTiles)
                     .task("combine" + l, RoutingKernels::combine, ctx, expertOut, weights, b.x, b.params, H, k)
                     .task("snap" + (l + 1), RoutingKernels::snapshot, ctx, b.x, residuals, b.params, H, (l + 1) * maxRows * H);
         }
@@ -195,26 +196,28 @@ final class StepStage extends Stage {
     }
 
     /**
-     * The grid of a routed expert kernel: decode, (⌈outputs / (LOCAL / lanes)⌉·LOCAL, rows·k) with work-groups
-     * (LOCAL, 1), one column per (row, slot); prefill, (⌈tiledOutputs / 16⌉·16, tileRows·16) with (16, 16)
+     * The grids of a routed expert product, a decode kernel and a tiled one (both launched; the unused one as one
+     * idle work-group of its shape). Decode: (⌈outputs / (LOCAL / lanes)⌉·LOCAL, rows·k) with work-groups
+     * (LOCAL, 1), one column per (row, slot). Tiled: (⌈tiledOutputs / 16⌉·16, tileRows·16) with (16, 16)
      * work-groups, tileRows = experts × row tiles per expert.
      */
-    record Routed(String task, WorkerGrid grid, int outputs, int tiledOutputs, int lanes, int tileRows, int k) {
-        static Routed of(Stage stage, String task, int outputs, int tiledOutputs, int lanes, int tileRows, int k) {
-            return new Routed(task, stage.grid(task, ExpertKernels.LOCAL, 1), outputs, tiledOutputs, lanes, tileRows, k);
+    record Routed(String task, WorkerGrid decode, String tiledTask, WorkerGrid tiled, int outputs, int tiledOutputs, int lanes, int tileRows, int k) {
+        static Routed of(Stage stage, String task, String tiledTask, int outputs, int tiledOutputs, int lanes, int tileRows, int k) {
+            return new Routed(task, stage.grid(task, ExpertKernels.LOCAL, 1), tiledTask, stage.grid(tiledTask, ExpertKernels.TILE, ExpertKernels.TILE),
+                    outputs, tiledOutputs, lanes, tileRows, k);
         }
 
-        String size(int rows, boolean tiled) {
-            if (tiled) {
-                grid.setGlobalWork(roundUp(tiledOutputs, ExpertKernels.TILE), (long) tileRows * ExpertKernels.TILE, 1);
-                grid.setLocalWork(ExpertKernels.TILE, ExpertKernels.TILE, 1);
-            } else {
-                int perGroup = ExpertKernels.LOCAL / lanes;
-                grid.setGlobalWork(rows > 0 ? (long) (outputs + perGroup - 1) / perGroup * ExpertKernels.LOCAL : ExpertKernels.LOCAL,
-                        Math.max(1, rows * k), 1);
-                grid.setLocalWork(ExpertKernels.LOCAL, 1, 1);
-            }
-            return label(task, tiled);
+        /** Sizes both grids for {@code rows} rows run one way and returns the profiler label of the kernel that works. */
+        String size(int rows, boolean useTiled) {
+            int perGroup = ExpertKernels.LOCAL / lanes;
+            boolean decodeWorks = rows > 0 && !useTiled, tiledWorks = rows > 0 && useTiled;
+            decode.setGlobalWork(decodeWorks ? (long) (outputs + perGroup - 1) / perGroup * ExpertKernels.LOCAL : ExpertKernels.LOCAL,
+                    decodeWorks ? (long) rows * k : 1, 1);
+            decode.setLocalWork(ExpertKernels.LOCAL, 1, 1);
+            tiled.setGlobalWork(tiledWorks ? roundUp(tiledOutputs, ExpertKernels.TILE) : ExpertKernels.TILE,
+                    tiledWorks ? (long) tileRows * ExpertKernels.TILE : ExpertKernels.TILE, 1);
+            tiled.setLocalWork(ExpertKernels.TILE, ExpertKernels.TILE, 1);
+            return useTiled ? label(tiledTask, true) : label(task, false);
         }
     }
 }

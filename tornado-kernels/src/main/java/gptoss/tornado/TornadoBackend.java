@@ -37,7 +37,7 @@ import java.util.Map;
  * A TornadoVM device running the parts of the model in its {@link Shard}. Weights are uploaded at construction
  * and stay resident, as do the KV caches (paged pools, one per layer). Two shapes:
  * <ul>
- *   <li>EXPERIMENTAL, only with {@code -Dgptoss.tornado.resident=true} and the whole model: one task graph runs a whole forward
+ *   <li>the whole model (unless {@code -Dgptoss.tornado.resident=false}): one task graph runs a whole forward
  *       step ({@link StepStage}, offered to the engine as {@link WholeStep}); per execution the token ids and page
  *       lists go in and only the wanted logits come out, one execution per {@code maxRows} rows;</li>
  *   <li>part of a model (a split placement): a task graph per part (attention and router of each layer, the
@@ -150,10 +150,13 @@ public final class TornadoBackend implements Backend {
             }
             throw e;
         }
-        System.err.printf(Locale.ROOT, "%s: %s, %s compiled, %.2f GiB of weights and buffers resident (+%.1f MiB activations per graph) in %.1f s%n",
+        // Every weight is on the device now; the host copies TornadoVM made them from go back to the OS.
+        long released = arrays.releaseHostCopies();
+        System.err.printf(Locale.ROOT, "%s: %s, %s compiled, %.2f GiB of weights and buffers resident (+%.1f MiB activations per graph; "
+                        + "%.2f GiB of host weight copies released) in %.1f s%n",
                 name, device.getPhysicalDevice().getDeviceName(), step != null ? "one whole-step task graph"
                         : stages.size() + " task graphs (host-orchestrated parts)", arrays.bytes() / (double) (1L << 30),
-                b.bytes() / (double) (1L << 20), (System.nanoTime() - start) / 1e9);
+                b.bytes() / (double) (1L << 20), released / (double) (1L << 30), (System.nanoTime() - start) / 1e9);
     }
 
     private boolean holdsEverything(Shard shard) {

@@ -12,9 +12,9 @@ package gptoss.tornado;
  *                   ({@code -Dgptoss.tornado.kvTokens}, default 8192)
  * @param sequences  sequences whose sliding-window rings fit in the sliding KV pool at once
  *                   ({@code -Dgptoss.tornado.sequences}, default 16)
- * @param resident   a backend holding the whole model runs whole steps on the device ({@link StepStage}, experimental:
- *                   its routed expert kernels are not correct yet); false keeps the host-orchestrated part graphs
- *                   ({@code -Dgptoss.tornado.resident}, default false)
+ * @param resident   a backend holding the whole model runs whole steps on the device ({@link StepStage}); false
+ *                   keeps the host-orchestrated part graphs, as a backend holding part of a model always does
+ *                   ({@code -Dgptoss.tornado.resident}, default true)
  */
 record TornadoSettings(int maxRows, int matvecRows, int kvTokens, int sequences, boolean resident) {
     static final String PREFIX = "gptoss.tornado.";
@@ -32,7 +32,7 @@ record TornadoSettings(int maxRows, int matvecRows, int kvTokens, int sequences,
 
     static TornadoSettings fromSystemProperties() {
         return new TornadoSettings(property("maxRows", 32), property("matvecRows", 4), property("kvTokens", 8192), property("sequences", 16),
-                "true".equalsIgnoreCase(System.getProperty(PREFIX + "resident", "false").trim()));
+                "true".equalsIgnoreCase(System.getProperty(PREFIX + "resident", "true").trim()));
     }
 
     private static int property(String name, int fallback) {

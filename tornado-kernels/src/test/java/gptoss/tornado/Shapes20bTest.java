@@ -46,7 +46,7 @@ class Shapes20bTest {
     static boolean generated;
     static Checkpoint ckpt;
     static WorkerPool pool;
-    static Engine cpu, tornado;
+    static Engine cpu, tornado, resident;
 
     @BeforeAll
     static void open() throws IOException {
@@ -72,11 +72,14 @@ class Shapes20bTest {
         cpu = new Engine(c, ckpt.weights(), Placement.single(new CpuBackend(c, ckpt.weights(), pool), c), 4096, 128);
         Backend device = TornadoTests.backend(ckpt, new TornadoSettings(16, 4, 1024, 4, false), false);
         tornado = new Engine(c, ckpt.weights(), Placement.single(device, c), 4096, 128);
+        Backend whole = TornadoTests.backend(ckpt, new TornadoSettings(16, 4, 1024, 4, true), false);
+        resident = new Engine(c, ckpt.weights(), Placement.single(whole, c), 4096, 128);
     }
 
     @AfterAll
     static void close() throws IOException {
         if (tornado != null) tornado.close();
+        if (resident != null) resident.close();
         if (pool != null) pool.close();
         if (ckpt != null) ckpt.close();
         if (generated) {
@@ -153,6 +156,67 @@ class Shapes20bTest {
         } finally {
             Arrays.stream(a).forEach(Sequence::close);
             Arrays.stream(b).forEach(Sequence::close);
+        }
+    }
+
+    /**
+     * The device-resident whole step against the host-orchestrated part graphs on these shapes: a 6-token prompt
+     * (tiled kernels), then decode steps; logits within 1e-5, router choices equal.
+     */
+    @Test
+    void residentStepMatchesHostOrchestratedParts() {
+        int V = ckpt.config().vocabSize();
+        int[] prompt = prompt(6, 1);
+        Chosen a = new Chosen(), b = new Chosen();
+        resident.addListener(a);
+        tornado.addListener(b);
+        try (Sequence s1 = tornado.newSequence(); Sequence s2 = resident.newSequence()) {
+            float[] expected = tornado.forward(s1, prompt, true);
+            float[] actual = resident.forward(s2, prompt, true);
+            float worst = maxAbsDiff(expected, actual);
+            int token = argmax(expected, (prompt.length - 1) * V, V);
+            for (int step = 0; step < 3; step++) {
+                float[] e = tornado.forward(s1, new int[]{token}, false);
+                float[] r = resident.forward(s2, new int[]{token}, false);
+                worst = Math.max(worst, maxAbsDiff(e, r));
+                token = argmax(e, 0, V);
+            }
+            System.err.printf("Shapes20bTest: resident vs host-orchestrated, prefill + 3 decode steps, max |logit diff| = %.2e%n", worst);
+            assertTrue(worst <= 1e-5, "resident vs host-orchestrated logits: " + worst);
+            assertEquals(b.perLayer, a.perLayer, "experts chosen per layer");
+        } finally {
+            resident.removeListener(a);
+            tornado.removeListener(b);
+        }
+    }
+
+    /**
+     * The device-resident path's counters: one execution per decode step, and only the logits come back; with a
+     * routing listener one more read of the routing record ([L, maxRows, 2k + E] floats).
+     */
+    @Test
+    void residentDecodeStepIsOneExecutionAndOnlyTheLogitsComeBack() {
+        ModelConfig c = ckpt.config();
+        int V = c.vocabSize(), L = c.numLayers(), E = c.numExperts(), k = c.expertsPerToken();
+        Backend device = resident.placement().head();
+        try (Sequence s = resident.newSequence()) {
+            float[] logits = resident.forward(s, prompt(3, 5), false);
+            DeviceTraffic before = device.deviceTraffic();
+            logits = resident.forward(s, new int[]{argmax(logits, 0, V)}, false);
+            DeviceTraffic used = device.deviceTraffic().minus(before);
+            assertEquals(1, used.executions(), "executions of one decode step");
+            assertEquals(4L * V, used.deviceToHostBytes(), "bytes read back: the logits");
+            assertTrue(used.hostToDeviceBytes() <= 64 * 1024, "uploaded per step: " + used);
+            Chosen chosen = new Chosen();
+            resident.addListener(chosen);
+            before = device.deviceTraffic();
+            resident.forward(s, new int[]{argmax(logits, 0, V)}, false);
+            used = device.deviceTraffic().minus(before);
+            resident.removeListener(chosen);
+            assertEquals(1, used.executions(), "executions of a traced decode step");
+            assertEquals(4L * V + 4L * L * 16 * (2L * k + E), used.deviceToHostBytes(), "logits and the routing record");
+            assertEquals(L, chosen.perLayer.size(), "the listener saw every layer's routing");
+            chosen.perLayer.forEach(set -> assertEquals(k, set.size(), "k distinct experts for one row"));
         }
     }
 

@@ -260,13 +260,16 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** {@code x[t] += Σ_slot weight[t, slot] · out[t, slot]}, summed in router order. */
+    /**
+     * {@code x[t] += Σ_slot weight[t, slot] · out[t, slot]}, summed in router order with fused multiply-adds (as a
+     * device that runs the whole step does: the same bits on either path).
+     */
     private void combineExperts(int T) {
         int H = c.hiddenSize(), k = c.expertsPerToken();
         for (int t = 0; t < T; t++) {
             for (int i = 0; i < H; i++) {
                 float sum = 0f;
-                for (int slot = 0; slot < k; slot++) sum += routeWeights[t * k + slot] * expertOut[(t * k + slot) * H + i];
+                for (int slot = 0; slot < k; slot++) sum = Math.fma(routeWeights[t * k + slot], expertOut[(t * k + slot) * H + i], sum);
                 x[t * H + i] += sum;
             }
         }

@@ -28,11 +28,31 @@ public final class TopKRouting {
         float max = logits[offset + experts[outOffset]];
         float sum = 0f;
         for (int slot = 0; slot < k; slot++) {
-            float w = (float) Math.exp(logits[offset + experts[outOffset + slot]] - max);
+            float w = exp(logits[offset + experts[outOffset + slot]] - max);
             weights[outOffset + slot] = w;
             sum += w;
         }
         for (int slot = 0; slot < k; slot++) weights[outOffset + slot] /= sum;
+    }
+
+    /**
+     * {@code e^d} for {@code d ≤ 0} within about an ulp, in float operations a GPU kernel can repeat exactly (the
+     * TornadoVM backend's device-side routing does: same weights bit for bit): {@code d = n·ln2 + r} (Cody-Waite,
+     * fused multiply-adds), {@code e^r} by its Taylor series to r⁷ (|r| ≤ ln2/2), times 2^n.
+     */
+    public static float exp(float d) {
+        float n = (float) Math.floor(Math.fma(d, 1.44269504f, 0.5f));
+        if (n < -126f) return 0f;
+        float r = Math.fma(n, -0.693145751953125f, d);
+        r = Math.fma(n, -1.42860677e-6f, r);
+        float p = Math.fma(r, 1f / 5040f, 1f / 720f);
+        p = Math.fma(p, r, 1f / 120f);
+        p = Math.fma(p, r, 1f / 24f);
+        p = Math.fma(p, r, 1f / 6f);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        return p * Math.scalb(1f, (int) n);
     }
 
     private static boolean taken(int[] experts, int offset, int count, int e) {

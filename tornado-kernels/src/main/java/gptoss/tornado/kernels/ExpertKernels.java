@@ -35,11 +35,14 @@ public final class ExpertKernels {
     private ExpertKernels() {
     }
 
-    /** gpt-oss's clamped SwiGLU: {@code min(g, limit) · σ(α · min(g, limit)) · (clamp(l, ±limit) + 1)}. */
+    /**
+     * gpt-oss's clamped SwiGLU: {@code min(g, limit) · σ(α · min(g, limit)) · (clamp(l, ±limit) + 1)}. The exponent
+     * is capped at 80 (σ < 2e-35 there): under OpenCL's relaxed math PoCL's exp gave NaN, not infinity, for a gate of -98.
+     */
     private static float swiglu(float gate, float linear, float alpha, float limit) {
         float g = TornadoMath.min(gate, limit);
         float l = TornadoMath.max(-limit, TornadoMath.min(linear, limit));
-        return g * (1.0f / (1.0f + TornadoMath.exp(-alpha * g))) * (l + 1.0f);
+        return g * (1.0f / (1.0f + TornadoMath.exp(TornadoMath.min(-alpha * g, 80f)))) * (l + 1.0f);
     }
 
     /** Gate/up projection + bias + SwiGLU. x: [rows, H], y: [rows, I]. */
@@ -185,154 +188,165 @@ public final class ExpertKernels {
     // Routed variants for the whole-step graph: all experts of a layer in one array (expert e at row e·rows), the
     // router's choice read from a device array (RoutingKernels.route): slot s = t·k + slot of row t runs expert
     // routes[s] on input row t, its output is row s of y / out; routes also holds the slots grouped by expert
-    // (order from rowTiles·16·k, starts from twice that, see RoutingKernels.route). Decode: work-group column y = slot, rows·k of them.
-    // Prefill: the slots grouped by expert (order, starts), (16, 16) tiles of 16 weight rows × 16 slots of one
-    // expert; work-group row y = e·rowTiles + r takes expert e's slots r·16 .. r·16+15 (none: it returns).
+    // (order from rowTiles·16·k, starts from twice that, see RoutingKernels.route).
+    // Each comes as two kernels, a decode one and a tiled one, both launched every step (the unused one as a
+    // single idle work-group that computes on nothing and writes nothing): PoCL 6 mis-runs a kernel whose decode
+    // and tiled ways sit in the two arms of one branch with barriers in both when the decode arm has no loop
+    // around its barriers (the outputs come out wrong with every argument bound right; the same decode code as a
+    // kernel of its own is exact; RoutedKernelsTest). No kernel here returns early or branches around a barrier.
 
-    /** Gate/up + bias + SwiGLU of the chosen experts. x: [rows, H], y: [rows·k, I]. */
-    public static void gateUpRouted(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray y,
-                                    IntArray routes, FloatArray tables, IntArray params,
-                                    int H, int I, float alpha, float limit, int lanes, int k, int rowTiles) {
+    /**
+     * Decode way of the routed gate/up + bias + SwiGLU: work-group column y = slot (rows·k of them), {@code lanes}
+     * threads per channel, {@code LOCAL / lanes} channels per work-group. x: [rows, H], y: [rows·k, I].
+     */
+    public static void gateUpRoutedDecode(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray y,
+                                          IntArray routes, FloatArray tables, IntArray params,
+                                          int H, int I, float alpha, float limit, int lanes, int k) {
         float[] gatePartial = ctx.allocateFloatLocalArray(LOCAL);
         float[] linearPartial = ctx.allocateFloatLocalArray(LOCAL);
+        int bytesPerRow = H / 2;
+        int blocksPerRow = H / BLOCK;
+        int slot = ctx.groupIdy;
+        boolean active = slot < params.get(Params.MATVEC_ROWS) * k;
+        int lid = ctx.localIdx;
+        int lane = lid & (lanes - 1);
+        int j = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
+        int t = slot / k;
+        int gateRow = (active ? routes.get(slot) : 0) * 2 * I + 2 * j;
+        float gate = 0f;
+        float linear = 0f;
+        if (active && j < I) {
+            for (int b = lane; b < bytesPerRow; b += lanes) {
+                float x0 = x.get(t * H + 2 * b);
+                float x1 = x.get(t * H + 2 * b + 1);
+                int g = blocks.get(gateRow * bytesPerRow + b) & 0xFF;
+                int l = blocks.get((gateRow + 1) * bytesPerRow + b) & 0xFF;
+                float gScale = DecodeTables.e8m0(scales, gateRow * blocksPerRow + (b >> 4), tables);
+                float lScale = DecodeTables.e8m0(scales, (gateRow + 1) * blocksPerRow + (b >> 4), tables);
+                gate += gScale * (DecodeTables.fp4(g & 0x0F, tables) * x0 + DecodeTables.fp4(g >> 4, tables) * x1);
+                linear += lScale * (DecodeTables.fp4(l & 0x0F, tables) * x0 + DecodeTables.fp4(l >> 4, tables) * x1);
+            }
+        }
+        gatePartial[lid] = gate;
+        linearPartial[lid] = linear;
+        ctx.localBarrier();
+        for (int stride = lanes / 2; stride > 0; stride >>= 1) {
+            if (lane < stride) {
+                gatePartial[lid] += gatePartial[lid + stride];
+                linearPartial[lid] += linearPartial[lid + stride];
+            }
+            ctx.localBarrier();
+        }
+        if (active && lane == 0 && j < I) {
+            y.set(slot * I + j, swiglu(gatePartial[lid] + bias.get(gateRow), linearPartial[lid] + bias.get(gateRow + 1), alpha, limit));
+        }
+    }
+
+    /**
+     * Tiled way of the routed gate/up: (16, 16) tiles of 16 weight rows × 16 slots of one expert; work-group row
+     * y = e·rowTiles + r takes expert e's slots r·16 .. r·16+15 (none: it computes on zeros and writes nothing).
+     */
+    public static void gateUpRoutedTiled(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray y,
+                                         IntArray routes, FloatArray tables, IntArray params,
+                                         int H, int I, float alpha, float limit, int k, int rowTiles) {
         float[] weights = ctx.allocateFloatLocalArray(TILE * BLOCK);
         float[] inputs = ctx.allocateFloatLocalArray(TILE * BLOCK);
         float[] result = ctx.allocateFloatLocalArray(TILE * TILE);
         int bytesPerRow = H / 2;
         int blocksPerRow = H / BLOCK;
-        if (params.get(Params.TILED_ROWS) > 0) {
-            int lx = ctx.localIdx;
-            int ly = ctx.localIdy;
-            int c0 = ctx.groupIdx * TILE;
-            int expert = ctx.groupIdy / rowTiles;
-            int orderAt = rowTiles * TILE * k;
-            int startsAt = 2 * orderAt;
-            int first = routes.get(startsAt + expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
-            int count = Math.min(TILE, routes.get(startsAt + expert + 1) - first);
-            // Every work-item reaches every barrier (PoCL mis-runs barriers under branches on the group's y index);
-            // a tile with no slots computes on zeros and writes nothing.
-            int firstRow = expert * 2 * I + c0;
-            int slot = ly < count ? routes.get(orderAt + first + ly) : 0;
-            int inRow = slot / k;
-            float acc = 0f;
-            for (int block = 0; block < blocksPerRow; block++) {
-                int row = firstRow + ly;
-                int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
-                float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
-                weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
-                weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
-                int kk0 = block * BLOCK + 2 * lx;
-                inputs[ly * BLOCK + 2 * lx] = ly < count ? x.get(inRow * H + kk0) : 0f;
-                inputs[ly * BLOCK + 2 * lx + 1] = ly < count ? x.get(inRow * H + kk0 + 1) : 0f;
-                ctx.localBarrier();
-                for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
-                ctx.localBarrier();
-            }
-            result[ly * TILE + lx] = acc + bias.get(firstRow + lx);
+        int lx = ctx.localIdx;
+        int ly = ctx.localIdy;
+        int c0 = ctx.groupIdx * TILE;
+        int expert = ctx.groupIdy / rowTiles;
+        int orderAt = rowTiles * TILE * k;
+        int startsAt = 2 * orderAt;
+        int first = routes.get(startsAt + expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
+        int count = params.get(Params.TILED_ROWS) > 0 ? Math.min(TILE, routes.get(startsAt + expert + 1) - first) : 0;
+        int firstRow = expert * 2 * I + c0;
+        int slot = ly < count ? routes.get(orderAt + first + ly) : 0;
+        int inRow = slot / k;
+        float acc = 0f;
+        for (int block = 0; block < blocksPerRow; block++) {
+            int row = firstRow + ly;
+            int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
+            float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
+            weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
+            weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
+            int kk0 = block * BLOCK + 2 * lx;
+            inputs[ly * BLOCK + 2 * lx] = ly < count ? x.get(inRow * H + kk0) : 0f;
+            inputs[ly * BLOCK + 2 * lx + 1] = ly < count ? x.get(inRow * H + kk0 + 1) : 0f;
             ctx.localBarrier();
-            if ((lx & 1) == 0 && ly < count) {
-                y.set(slot * I + (c0 + lx) / 2, swiglu(result[ly * TILE + lx], result[ly * TILE + lx + 1], alpha, limit));
-            }
-        } else {
-            int slot = ctx.groupIdy;
-            boolean active = slot < params.get(Params.MATVEC_ROWS) * k;
-            {
-                int lid = ctx.localIdx;
-                int lane = lid & (lanes - 1);
-                int j = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
-                int t = slot / k;
-                int gateRow = (active ? routes.get(slot) : 0) * 2 * I + 2 * j;
-                float gate = 0f;
-                float linear = 0f;
-                if (active && j < I) {
-                    for (int b = lane; b < bytesPerRow; b += lanes) {
-                        float x0 = x.get(t * H + 2 * b);
-                        float x1 = x.get(t * H + 2 * b + 1);
-                        int g = blocks.get(gateRow * bytesPerRow + b) & 0xFF;
-                        int l = blocks.get((gateRow + 1) * bytesPerRow + b) & 0xFF;
-                        float gScale = DecodeTables.e8m0(scales, gateRow * blocksPerRow + (b >> 4), tables);
-                        float lScale = DecodeTables.e8m0(scales, (gateRow + 1) * blocksPerRow + (b >> 4), tables);
-                        gate += gScale * (DecodeTables.fp4(g & 0x0F, tables) * x0 + DecodeTables.fp4(g >> 4, tables) * x1);
-                        linear += lScale * (DecodeTables.fp4(l & 0x0F, tables) * x0 + DecodeTables.fp4(l >> 4, tables) * x1);
-                    }
-                }
-                gatePartial[lid] = gate;
-                linearPartial[lid] = linear;
-                ctx.localBarrier();
-                for (int stride = lanes / 2; stride > 0; stride >>= 1) {
-                    if (lane < stride) {
-                        gatePartial[lid] += gatePartial[lid + stride];
-                        linearPartial[lid] += linearPartial[lid + stride];
-                    }
-                    ctx.localBarrier();
-                }
-                if (active && lane == 0 && j < I) {
-                    y.set(slot * I + j, swiglu(gatePartial[lid] + bias.get(gateRow), linearPartial[lid] + bias.get(gateRow + 1), alpha, limit));
-                }
-            }
+            for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
+            ctx.localBarrier();
+        }
+        result[ly * TILE + lx] = acc + bias.get(firstRow + lx);
+        ctx.localBarrier();
+        if ((lx & 1) == 0 && ly < count) {
+            y.set(slot * I + (c0 + lx) / 2, swiglu(result[ly * TILE + lx], result[ly * TILE + lx + 1], alpha, limit));
         }
     }
 
-    /** Down projection + bias of the chosen experts. y: [rows·k, I], out: [rows·k, H]. */
-    public static void downRouted(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray out,
-                                  IntArray routes, FloatArray tables, IntArray params,
-                                  int H, int I, int lanes, int k, int rowTiles) {
+    /** Decode way of the routed down projection + bias. y: [rows·k, I], out: [rows·k, H]. */
+    public static void downRoutedDecode(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray out,
+                                        IntArray routes, FloatArray tables, IntArray params, int H, int I, int lanes, int k) {
         float[] partial = ctx.allocateFloatLocalArray(LOCAL);
+        int bytesPerRow = I / 2;
+        int blocksPerRow = I / BLOCK;
+        int slot = ctx.groupIdy;
+        boolean active = slot < params.get(Params.MATVEC_ROWS) * k;
+        int lid = ctx.localIdx;
+        int lane = lid & (lanes - 1);
+        int o = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
+        int row = (active ? routes.get(slot) : 0) * H + o;
+        float sum = 0f;
+        if (active && o < H) {
+            for (int b = lane; b < bytesPerRow; b += lanes) {
+                int w = blocks.get(row * bytesPerRow + b) & 0xFF;
+                float scale = DecodeTables.e8m0(scales, row * blocksPerRow + (b >> 4), tables);
+                sum += scale * (DecodeTables.fp4(w & 0x0F, tables) * y.get(slot * I + 2 * b)
+                        + DecodeTables.fp4(w >> 4, tables) * y.get(slot * I + 2 * b + 1));
+            }
+        }
+        partial[lid] = sum;
+        ctx.localBarrier();
+        for (int stride = lanes / 2; stride > 0; stride >>= 1) {
+            if (lane < stride) partial[lid] += partial[lid + stride];
+            ctx.localBarrier();
+        }
+        if (active && lane == 0 && o < H) out.set(slot * H + o, partial[lid] + bias.get(row));
+    }
+
+    /** Tiled way of the routed down projection + bias, tiles as {@link #gateUpRoutedTiled}. */
+    public static void downRoutedTiled(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray out,
+                                       IntArray routes, FloatArray tables, IntArray params, int H, int I, int k, int rowTiles) {
         float[] weights = ctx.allocateFloatLocalArray(TILE * BLOCK);
         float[] inputs = ctx.allocateFloatLocalArray(TILE * BLOCK);
         int bytesPerRow = I / 2;
         int blocksPerRow = I / BLOCK;
-        if (params.get(Params.TILED_ROWS) > 0) {
-            int lx = ctx.localIdx;
-            int ly = ctx.localIdy;
-            int o0 = ctx.groupIdx * TILE;
-            int expert = ctx.groupIdy / rowTiles;
-            int orderAt = rowTiles * TILE * k;
-            int startsAt = 2 * orderAt;
-            int first = routes.get(startsAt + expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
-            int count = Math.min(TILE, routes.get(startsAt + expert + 1) - first);
-            int firstRow = expert * H + o0;
-            int slot = ly < count ? routes.get(orderAt + first + ly) : 0;
-            float acc = 0f;
-            for (int block = 0; block < blocksPerRow; block++) {
-                int row = firstRow + ly;
-                int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
-                float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
-                weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
-                weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
-                int kk0 = block * BLOCK + 2 * lx;
-                inputs[ly * BLOCK + 2 * lx] = ly < count ? y.get(slot * I + kk0) : 0f;
-                inputs[ly * BLOCK + 2 * lx + 1] = ly < count ? y.get(slot * I + kk0 + 1) : 0f;
-                ctx.localBarrier();
-                for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
-                ctx.localBarrier();
-            }
-            if (ly < count) out.set(slot * H + o0 + lx, acc + bias.get(firstRow + lx));
-        } else {
-            int slot = ctx.groupIdy;
-            boolean active = slot < params.get(Params.MATVEC_ROWS) * k;
-            {
-                int lid = ctx.localIdx;
-                int lane = lid & (lanes - 1);
-                int o = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
-                int row = (active ? routes.get(slot) : 0) * H + o;
-                float sum = 0f;
-                if (active && o < H) {
-                    for (int b = lane; b < bytesPerRow; b += lanes) {
-                        int w = blocks.get(row * bytesPerRow + b) & 0xFF;
-                        float scale = DecodeTables.e8m0(scales, row * blocksPerRow + (b >> 4), tables);
-                        sum += scale * (DecodeTables.fp4(w & 0x0F, tables) * y.get(slot * I + 2 * b)
-                                + DecodeTables.fp4(w >> 4, tables) * y.get(slot * I + 2 * b + 1));
-                    }
-                }
-                partial[lid] = sum;
-                ctx.localBarrier();
-                for (int stride = lanes / 2; stride > 0; stride >>= 1) {
-                    if (lane < stride) partial[lid] += partial[lid + stride];
-                    ctx.localBarrier();
-                }
-                if (active && lane == 0 && o < H) out.set(slot * H + o, partial[lid] + bias.get(row));
-            }
+        int lx = ctx.localIdx;
+        int ly = ctx.localIdy;
+        int o0 = ctx.groupIdx * TILE;
+        int expert = ctx.groupIdy / rowTiles;
+        int orderAt = rowTiles * TILE * k;
+        int startsAt = 2 * orderAt;
+        int first = routes.get(startsAt + expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
+        int count = params.get(Params.TILED_ROWS) > 0 ? Math.min(TILE, routes.get(startsAt + expert + 1) - first) : 0;
+        int firstRow = expert * H + o0;
+        int slot = ly < count ? routes.get(orderAt + first + ly) : 0;
+        float acc = 0f;
+        for (int block = 0; block < blocksPerRow; block++) {
+            int row = firstRow + ly;
+            int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
+            float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
+            weights[ly * BLOCK + 2 * lx] = scale * DecodeTables.fp4(packed & 0x0F, tables);
+            weights[ly * BLOCK + 2 * lx + 1] = scale * DecodeTables.fp4(packed >> 4, tables);
+            int kk0 = block * BLOCK + 2 * lx;
+            inputs[ly * BLOCK + 2 * lx] = ly < count ? y.get(slot * I + kk0) : 0f;
+            inputs[ly * BLOCK + 2 * lx + 1] = ly < count ? y.get(slot * I + kk0 + 1) : 0f;
+            ctx.localBarrier();
+            for (int kk = 0; kk < BLOCK; kk++) acc += inputs[ly * BLOCK + kk] * weights[lx * BLOCK + kk];
+            ctx.localBarrier();
         }
+        if (ly < count) out.set(slot * H + o0 + lx, acc + bias.get(firstRow + lx));
     }
 }

@@ -36,16 +36,17 @@ public final class RoutingKernels {
 
     /**
      * The router decision of every row, by one work-item (k·E·rows steps: a few thousand): expert ids
-     * {@code routes[t·k + s]} and {@code weights[t·k + s]}; then the slots grouped by expert, in row order: expert e's
+     * {@code routes[t·k + s]} and {@code weights[t·k + s]} (the array holds 2·rowTiles·16·k floats, the second half scratch); then the slots grouped by expert, in row order: expert e's
      * slots are {@code routes[orderAt + routes[startsAt + e] ..]} up to {@code routes[startsAt + e + 1]}, with
      * {@code orderAt = rowTiles·16·k} and {@code startsAt = 2·orderAt} (one array: fewer kernel arguments). With {@code params[RECORD] & RECORD_ROUTING}, row t's k ids (as
      * floats), k weights and E logits go to {@code record[recordOffset + t·(2k+E) ..]}.
      */
-    public static void route(KernelContext ctx, FloatArray logits, IntArray routes, FloatArray weights, FloatArray record, IntArray params,
-                             int E, int k, int recordOffset, int rowTiles) {
+    public static void route(KernelContext ctx, FloatArray logits, IntArray routes, FloatArray weights, FloatArray record, FloatArray tables,
+                             IntArray params, int E, int k, int recordOffset, int rowTiles) {
         if (ctx.globalIdx == 0) {
             int orderAt = rowTiles * 16 * k;
             int startsAt = 2 * orderAt;
+            int expAt = orderAt; // weights[expAt ..]: the unnormalised e^(logit - max) of each slot
             int rows = params.get(Params.ROWS);
             for (int t = 0; t < rows; t++) {
                 for (int s = 0; s < k; s++) {
@@ -67,11 +68,19 @@ public final class RoutingKernels {
                 float max = logits.get(t * E + routes.get(t * k));
                 float sum = 0f;
                 for (int s = 0; s < k; s++) {
-                    float w = TornadoMath.exp(logits.get(t * E + routes.get(t * k + s)) - max);
-                    weights.set(t * k + s, w);
+                    float w = exp(logits.get(t * E + routes.get(t * k + s)) - max, tables);
+                    weights.set(expAt + t * k + s, w);
                     sum += w;
                 }
-                for (int s = 0; s < k; s++) weights.set(t * k + s, weights.get(t * k + s) / sum);
+                // w / sum correctly rounded, as on the host: relaxed math lets OpenCL divide within 2.5 ulp, so the
+                // quotient through the reciprocal gets one Newton step on its exact fma residual. The first quotient
+                // goes through memory, so that the backend fuses the step's product, not the quotient's, into the fma.
+                float inv = 1f / sum;
+                for (int s = 0; s < k; s++) weights.set(t * k + s, weights.get(expAt + t * k + s) * inv);
+                for (int s = 0; s < k; s++) {
+                    float residual = weights.get(t * k + s) * -sum + weights.get(expAt + t * k + s);
+                    weights.set(t * k + s, residual * inv + weights.get(t * k + s));
+                }
             }
             int at = 0;
             for (int e = 0; e < E; e++) {
@@ -98,13 +107,39 @@ public final class RoutingKernels {
         }
     }
 
-    /** {@code x[t] += Σ_s weights[t·k+s] · out[t·k+s]}, summed in router order (as the engine does); one work-group per row. */
+    /**
+     * {@code e^d} for {@code d ≤ 0}, the same operations as the host's {@link gptoss.runtime.ops.TopKRouting#exp}
+     * (fused multiply-adds where it has them), so both paths get the same routing weights bit for bit; OpenCL's exp
+     * under TornadoVM's {@code -cl-fast-relaxed-math} differed from the host's by up to 20 ulp. 2^n comes from the
+     * E8M0 table (PoCL has no {@code Float.intBitsToFloat}).
+     */
+    static float exp(float d, FloatArray tables) {
+        // TornadoVM's OpenCL backend turns every a·b + c into fma(a, b, c) (its OCLFMAPhase; Math.fma itself is not
+        // an intrinsic there): each line below is one fused multiply-add, as on the host.
+        float n = TornadoMath.floor(d * 1.44269504f + 0.5f);
+        if (n < -126f) return 0f;
+        float r = n * -0.693145751953125f + d;
+        r = n * -1.42860677e-6f + r;
+        float p = r * (1f / 5040f) + 1f / 720f;
+        p = p * r + 1f / 120f;
+        p = p * r + 1f / 24f;
+        p = p * r + 1f / 6f;
+        p = p * r + 0.5f;
+        p = p * r + 1f;
+        p = p * r + 1f;
+        return p * tables.get(DecodeTables.E8M0 + (int) n + 127);
+    }
+
+    /**
+     * {@code x[t] += Σ_s weights[t·k+s] · out[t·k+s]}, summed in router order with fused multiply-adds (the OpenCL
+     * backend fuses a·b + c), as the engine does; one work-group per row.
+     */
     public static void combine(KernelContext ctx, FloatArray out, FloatArray weights, FloatArray x, IntArray params, int H, int k) {
         int t = ctx.groupIdx;
         if (t < params.get(Params.ROWS)) {
             for (int i = ctx.localIdx; i < H; i += LOCAL) {
                 float sum = 0f;
-                for (int s = 0; s < k; s++) sum += weights.get(t * k + s) * out.get((t * k + s) * H + i);
+                for (int s = 0; s < k; s++) sum += weights.get(t * k + s) * out.get((t * k + s) * H + i); // one fma each
                 x.set(t * H + i, x.get(t * H + i) + sum);
             }
         }

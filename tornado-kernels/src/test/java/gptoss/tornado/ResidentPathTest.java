@@ -1,0 +1,101 @@
+package gptoss.tornado;
+
+import gptoss.model.checkpoint.Checkpoint;
+import gptoss.model.testing.GoldenCase;
+import gptoss.runtime.backend.Backend;
+import gptoss.runtime.engine.Engine;
+import gptoss.runtime.engine.ForwardListener;
+import gptoss.runtime.engine.Placement;
+import gptoss.runtime.engine.Sequence;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static gptoss.tornado.TornadoTests.maxAbsDiff;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Golden case A: the device-resident whole step against the host-orchestrated part graphs, stage by stage. */
+class ResidentPathTest {
+    static Checkpoint ckpt;
+    static Backend parts;
+
+    @BeforeAll
+    static void open() {
+        if (!TornadoTests.available()) return;
+        ckpt = TornadoTests.golden();
+        parts = TornadoTests.backend(ckpt, TornadoSettings.fromSystemProperties().withResident(false), false);
+    }
+
+    @AfterAll
+    static void close() {
+        if (parts != null) parts.close();
+    }
+
+    @BeforeEach
+    void needsTornado() {
+        TornadoTests.assumeTornado();
+    }
+
+    @Test
+    void residentStepEqualsHostOrchestratedParts() {
+        int[] prompt = GoldenCase.golden("prompt_tokens.npy").toInts();
+        var c = ckpt.config();
+        Engine resident = new Engine(c, ckpt.weights(), Placement.single(TornadoTests.goldenBackend(), c));
+        Engine host = new Engine(c, ckpt.weights(), Placement.single(parts, c));
+        Trace a = new Trace(c.numLayers(), prompt.length, c.expertsPerToken(), c.hiddenSize());
+        Trace b = new Trace(c.numLayers(), prompt.length, c.expertsPerToken(), c.hiddenSize());
+        resident.addListener(a);
+        host.addListener(b);
+        float[] la, lb;
+        try (Sequence s = resident.newSequence(); Sequence t = host.newSequence()) {
+            la = resident.forward(s, prompt, true);
+            lb = host.forward(t, prompt, true);
+        }
+        int H = c.hiddenSize(), T = prompt.length, k = c.expertsPerToken();
+        // Layer 0 routes on identical router logits: the device's top-k and softmax give the host's weights bit for bit.
+        for (int i = 0; i < T * k; i++) assertEquals(b.weights[i], a.weights[i], 0f, "layer 0 routing weight " + i);
+        float residuals = maxAbsDiff(a.hidden, b.hidden);
+        System.err.printf("ResidentPathTest: golden case A prompt, resident vs host-orchestrated: residuals %.2e, logits %.2e%n",
+                residuals, maxAbsDiff(la, lb));
+        assertArrayEquals(b.ids, a.ids, "router choices");
+        float diff = maxAbsDiff(la, lb);
+        // Measured 1.5e-5 with residual rows up to |x| = 108 (a few ulp there): the expert products and the combine
+        // still round differently by an ulp somewhere in layer 0 (not found); on bench-m shapes they agree within
+        // 1e-5 (Shapes20bTest).
+        assertTrue(diff <= 5e-5, "resident vs host-orchestrated logits: " + diff);
+    }
+
+    static final class Trace implements ForwardListener {
+        final int tokens, k, h;
+        final int[] ids;
+        final float[] weights, hidden;
+
+        Trace(int layers, int tokens, int k, int h) {
+            this.tokens = tokens;
+            this.k = k;
+            this.h = h;
+            ids = new int[layers * tokens * k];
+            weights = new float[layers * tokens * k];
+            hidden = new float[(layers + 1) * tokens * h];
+        }
+
+        @Override
+        public void onRouting(int layer, int sequence, int position, int token, int[] experts, float[] w, float[] routerLogits) {
+            System.arraycopy(experts, 0, ids, (layer * tokens + position) * k, k);
+            System.arraycopy(w, 0, weights, (layer * tokens + position) * k, k);
+        }
+
+        @Override
+        public boolean wantsResiduals() {
+            return true;
+        }
+
+        @Override
+        public void onResidual(int stage, int sequence, int position, float[] row) {
+            System.arraycopy(row, 0, hidden, (stage * tokens + position) * h, h);
+        }
+    }
+}
