@@ -1,16 +1,10 @@
 package gptoss.runtime.cpu.kernel;
 
-import java.io.InputStream;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Locale;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -22,8 +16,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * through the FFM API; they compute the same bits as the Java kernels of {@link Q8_0Matrix} and
  * {@link GgmlMxfp4Matrix} (same decode, same lanes, same order of FMAs, same fold). They run where the build compiled
  * the library, the CPU has AVX-512 and {@link Lanes#L} is 16, unless {@code -Dgptoss.kernels=java} (or
- * {@code GPTOSS_KERNELS=java}). The library is the one {@link NativeKernels} loads; this class opens its own copy,
- * so neither binding depends on the other's initialisation.
+ * {@code GPTOSS_KERNELS=java}). The library is the one {@link NativeKernels} loads (one copy,
+ * {@link NativeKernels#library()}).
  * <p>
  * Why native: C2 compiles the Java kernels' byte widening and table lookups to about twice the instructions, and
  * from memory the instruction count per byte decides how far decoding and reading overlap (README, GGUF).
@@ -39,14 +33,13 @@ final class GgmlKernels {
         MethodHandle q8 = null, q88 = null, q8r = null, mx = null, mx8 = null, mxr = null;
         boolean enabled = false;
         String status;
-        String choice = System.getProperty(NativeKernels.PROPERTY, System.getenv().getOrDefault("GPTOSS_KERNELS", "auto")).toLowerCase(Locale.ROOT);
-        if (choice.equals("java")) {
+        if (NativeKernels.javaChosen()) {
             status = "Java Q8_0/ggml-MXFP4 kernels (" + NativeKernels.PROPERTY + "=java)";
         } else if (Lanes.L != 16) {
             status = "Java Q8_0/ggml-MXFP4 kernels (" + Lanes.L + " float lanes; the native ones need 16)";
         } else {
             try {
-                SymbolLookup lib = load();
+                SymbolLookup lib = NativeKernels.library();
                 if (lib == null) {
                     status = "Java Q8_0/ggml-MXFP4 kernels (no native library)";
                 } else {
@@ -87,20 +80,6 @@ final class GgmlKernels {
     }
 
     private GgmlKernels() {
-    }
-
-    /** The library packaged next to {@link NativeKernels}, copied to a temporary file and opened (null if not packaged). */
-    private static SymbolLookup load() throws java.io.IOException {
-        try (InputStream in = NativeKernels.class.getResourceAsStream("native/" + NativeKernels.LIBRARY)) {
-            if (in == null) return null;
-            Path file = Files.createTempFile("gptoss_ggml", ".so");
-            try {
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                return SymbolLookup.libraryLookup(file, Arena.global());
-            } finally {
-                Files.deleteIfExists(file); // the loaded library stays mapped
-            }
-        }
     }
 
     /** Whether the native kernels run. */

@@ -46,14 +46,13 @@ final class NativeKernels {
         MethodHandle mxDot = null, mxRows = null, mxRows8 = null, bfDot = null, bfRows = null, bfRows8 = null;
         boolean available = false;
         String status;
-        String choice = System.getProperty(PROPERTY, System.getenv().getOrDefault("GPTOSS_KERNELS", "auto")).toLowerCase(Locale.ROOT);
-        if (choice.equals("java")) {
+        if (javaChosen()) {
             status = "Java kernels (" + PROPERTY + "=java)";
         } else if (Lanes.L != 16) {
             status = "Java kernels (" + Lanes.L + " float lanes; the native kernels need 16)";
         } else {
             try {
-                SymbolLookup lib = load();
+                SymbolLookup lib = library();
                 if (lib == null) {
                     status = "Java kernels (no native library: the build had no C compiler)";
                 } else {
@@ -99,21 +98,50 @@ final class NativeKernels {
     private NativeKernels() {
     }
 
+    /** Whether {@code -Dgptoss.kernels=java} (or {@code GPTOSS_KERNELS=java}) asks for the Java kernels only. */
+    static boolean javaChosen() {
+        return System.getProperty(PROPERTY, System.getenv().getOrDefault("GPTOSS_KERNELS", "auto")).toLowerCase(Locale.ROOT).equals("java");
+    }
+
     /**
-     * The library packaged next to this class, copied to a temporary file and opened (null if not packaged); or,
-     * for kernel experiments, the file named by {@code -Dgptoss.kernels.library}.
+     * The native library, loaded once for every binding ({@link GgmlKernels} too): the one packaged next to this
+     * class, or, for kernel experiments, the file named by {@code -Dgptoss.kernels.library}; null if none is
+     * packaged. Throws what loading it threw, on every call.
      */
-    private static SymbolLookup load() throws IOException {
-        String file0 = System.getProperty(PROPERTY + ".library");
-        if (file0 != null) return SymbolLookup.libraryLookup(Path.of(file0), Arena.global());
-        try (InputStream in = NativeKernels.class.getResourceAsStream("native/" + LIBRARY)) {
-            if (in == null) return null;
-            Path file = Files.createTempFile("gptoss_kernels", ".so");
+    static SymbolLookup library() {
+        if (Library.ERROR != null) throw new IllegalStateException(Library.ERROR.toString(), Library.ERROR);
+        return Library.LOOKUP;
+    }
+
+    /** Holder: the library is opened on first use only, so {@code -Dgptoss.kernels=java} never opens it. */
+    private static final class Library {
+        static final SymbolLookup LOOKUP;
+        static final Throwable ERROR;
+
+        static {
+            SymbolLookup lookup = null;
+            Throwable error = null;
             try {
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                return SymbolLookup.libraryLookup(file, Arena.global());
-            } finally {
-                Files.deleteIfExists(file); // the loaded library stays mapped
+                lookup = load();
+            } catch (Throwable e) {
+                error = e;
+            }
+            LOOKUP = lookup;
+            ERROR = error;
+        }
+
+        private static SymbolLookup load() throws IOException {
+            String file0 = System.getProperty(PROPERTY + ".library");
+            if (file0 != null) return SymbolLookup.libraryLookup(Path.of(file0), Arena.global());
+            try (InputStream in = NativeKernels.class.getResourceAsStream("native/" + LIBRARY)) {
+                if (in == null) return null;
+                Path file = Files.createTempFile("gptoss_kernels", ".so");
+                try {
+                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                    return SymbolLookup.libraryLookup(file, Arena.global());
+                } finally {
+                    Files.deleteIfExists(file); // the loaded library stays mapped
+                }
             }
         }
     }
