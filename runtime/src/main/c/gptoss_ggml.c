@@ -77,36 +77,19 @@ static inline float fold16(__m512 a) {
 /* Elements 16h .. 16h+15 of a Q8_0 block as exact floats d*q. */
 #define Q8_W(p, h, d) _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) ((p) + 2 + 16 * (h))))), d)
 
-/* N rows (1 or 8) of Q8_0 blocks; rows 2i at a + i*step, 2i+1 at b + i*step. */
-__attribute__((target("avx512f"), always_inline))
-static inline void q8_rows(int N, const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out,
-                                   const char *pa, const char *pb, int64_t span) {
-    const uint8_t *r[8];
-    for (int i = 0; i < 8; i++) r[i] = (i & 1 ? b : a) + (i >> 1) * step;
-    __m512 acc[8];
-#pragma GCC unroll 8
-    for (int i = 0; i < N; i++) acc[i] = _mm512_setzero_ps();
-    for (int g = 0; g < blocks; g++) {
-        __m512 x0 = _mm512_loadu_ps(x + 32 * (int64_t) g), x1 = _mm512_loadu_ps(x + 32 * (int64_t) g + 16);
-        if (span) PREFETCH_STEP(pa, pb, span, g);
-#pragma GCC unroll 8
-        for (int i = 0; i < N; i++) {
-            const uint8_t *p = r[i] + (int64_t) g * Q8_BLOCK_BYTES;
-            __m512 d = Q8_SCALE(p);
-            acc[i] = _mm512_fmadd_ps(Q8_W(p, 0, d), x0, acc[i]);
-            acc[i] = _mm512_fmadd_ps(Q8_W(p, 1, d), x1, acc[i]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < N; i++) out[i] = fold16(acc[i]);
-}
+enum format { Q8_0, MXFP4 };
 
-/* N rows (1 or 8) of ggml MXFP4 blocks (exponent byte, 16 code bytes: low nibble = element j, high = j + 16). */
+static const float fp4[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
+                              -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+
+/*
+ * N rows (1 or 8) of blocks of format F (a constant wherever this is inlined, so each caller compiles to the one
+ * format's code); rows 2i at a + i*step, 2i+1 at b + i*step. Per block: elements 0..15 to w0, 16..31 to w1, exactly.
+ */
 __attribute__((target("avx512f"), always_inline))
-static inline void mx_rows(int N, const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out,
-                                   const char *pa, const char *pb, int64_t span) {
-    static const float fp4[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
-                                  -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+static inline void rows_of(enum format F, int N, const uint8_t *a, const uint8_t *b, int64_t step, int blocks,
+                           const float *x, float *out, const char *pa, const char *pb, int64_t span) {
+    const int64_t blockBytes = F == Q8_0 ? Q8_BLOCK_BYTES : MX_BLOCK_BYTES;
     const __m512 table = _mm512_loadu_ps(fp4);
     const uint8_t *r[8];
     for (int i = 0; i < 8; i++) r[i] = (i & 1 ? b : a) + (i >> 1) * step;
@@ -118,129 +101,74 @@ static inline void mx_rows(int N, const uint8_t *a, const uint8_t *b, int64_t st
         if (span) PREFETCH_STEP(pa, pb, span, g);
 #pragma GCC unroll 8
         for (int i = 0; i < N; i++) {
-            const uint8_t *p = r[i] + (int64_t) g * MX_BLOCK_BYTES;
-            /* The 16 FP4 values times this block's scale: each product is exact (or 0, inf, NaN as the scalar decode). */
-            __m512 scaled = _mm512_mul_ps(table, _mm512_set1_ps(e8m0[p[0]]));
-            __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (p + 1)));
-            /* vpermps reads only the low 4 bits of each index: the low nibble as is, the high one after a shift. */
-            acc[i] = _mm512_fmadd_ps(_mm512_permutexvar_ps(q, scaled), x0, acc[i]);
-            acc[i] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), scaled), x1, acc[i]);
+            const uint8_t *p = r[i] + (int64_t) g * blockBytes;
+            __m512 w0, w1;
+            if (F == Q8_0) {
+                __m512 d = Q8_SCALE(p);
+                w0 = Q8_W(p, 0, d);
+                w1 = Q8_W(p, 1, d);
+            } else {
+                /* The 16 FP4 values times this block's scale: each product is exact (or 0, inf, NaN as the scalar
+                 * decode); vpermps reads only the low 4 bits of each index: the low nibble as is, the high one
+                 * after a shift. */
+                __m512 scaled = _mm512_mul_ps(table, _mm512_set1_ps(e8m0[p[0]]));
+                __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (p + 1)));
+                w0 = _mm512_permutexvar_ps(q, scaled);
+                w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), scaled);
+            }
+            acc[i] = _mm512_fmadd_ps(w0, x0, acc[i]);
+            acc[i] = _mm512_fmadd_ps(w1, x1, acc[i]);
         }
     }
 #pragma GCC unroll 8
     for (int i = 0; i < N; i++) out[i] = fold16(acc[i]);
 }
 
-__attribute__((target("avx512f")))
-static float q8_dot1(const uint8_t *row, int blocks, const float *x) {
-    float out;
-    q8_rows(1, row, row, 0, blocks, x, &out, 0, 0, 0);
-    return out;
-}
-
-__attribute__((target("avx512f")))
-static void q8_dot8(const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out,
-                     const char *pa, const char *pb, int64_t span) {
-    q8_rows(8, a, b, step, blocks, x, out, pa, pb, span);
-}
-
-__attribute__((target("avx512f")))
-static float mx_dot1(const uint8_t *row, int blocks, const float *x) {
-    float out;
-    mx_rows(1, row, row, 0, blocks, x, &out, 0, 0, 0);
-    return out;
-}
-
-__attribute__((target("avx512f")))
-static void mx_dot8(const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, float *out,
-                     const char *pa, const char *pb, int64_t span) {
-    mx_rows(8, a, b, step, blocks, x, out, pa, pb, span);
-}
-#endif
-
-/** Q8_0 row at address `row` (`blocks` blocks) times x[xOffset ..]. Callers check gptoss_ggml_lanes() first. */
-float gptoss_q8_0_dot(int64_t row, int32_t blocks, const float *x, int32_t xOffset) {
-#ifdef GGML_X86
-    return q8_dot1((const uint8_t *) (intptr_t) row, blocks, x + xOffset);
-#else
-    (void) row; (void) blocks; (void) x; (void) xOffset;
-    return 0.0f;
-#endif
-}
-
-/**
- * out[outOffset + k], k < 8: Q8_0 row k (2i at a + i*step, 2i+1 at b + i*step) times x[xOffset ..]; meanwhile
- * prefetches blocks*span bytes from address pa (and from pb unless 0), span = 0 for none.
+/*
+ * The exported kernels of one format, called by GgmlKernels (callers check gptoss_ggml_lanes() first):
+ *  PREFIX_dot:  the row at address `row` (`blocks` blocks) times x[xOffset ..];
+ *  PREFIX_dot8: out[outOffset + k], k < 8: row k (2i at a + i*step, 2i+1 at b + i*step) times x[xOffset ..];
+ *               meanwhile prefetches blocks*span bytes from address pa (and from pb unless 0), span = 0 for none;
+ *  PREFIX_rows: out[outOffset + r] = row r times x[xOffset ..] for r in [from, to), rows rowBytes apart from
+ *               `base`: eight adjacent rows per pass, each pass prefetching the next one's rows (not past `to`),
+ *               then the rest row by row.
  */
-void gptoss_q8_0_dot8(int64_t a, int64_t b, int64_t step, int32_t blocks, const float *x, int32_t xOffset,
-                      float *out, int32_t outOffset, int64_t pa, int64_t pb, int64_t span) {
-#ifdef GGML_X86
-    q8_dot8((const uint8_t *) (intptr_t) a, (const uint8_t *) (intptr_t) b, step, blocks, x + xOffset, out + outOffset,
-            (const char *) (intptr_t) pa, (const char *) (intptr_t) pb, span);
-#else
-    (void) a; (void) b; (void) step; (void) blocks; (void) x; (void) xOffset; (void) out; (void) outOffset;
-    (void) pa; (void) pb; (void) span;
-#endif
-}
-
-#ifdef GGML_X86
-/* Rows [from, to) of the matrix at `base` (rowBytes apart): eight adjacent rows per pass, each pass prefetching the
- * next one's rows (not past `to`), then the rest row by row; row r to out[r]. */
-#define ROWS_BODY(dot8, dot1, blockBytes) do { \
+#define EXPORTS(PREFIX, F) \
+    __attribute__((target("avx512f"))) \
+    static float PREFIX##_one(const uint8_t *row, int blocks, const float *x) { \
+        float out; \
+        rows_of(F, 1, row, row, 0, blocks, x, &out, 0, 0, 0); \
+        return out; \
+    } \
+    __attribute__((target("avx512f"))) \
+    static void PREFIX##_eight(const uint8_t *a, const uint8_t *b, int64_t step, int blocks, const float *x, \
+                               float *out, const char *pa, const char *pb, int64_t span) { \
+        rows_of(F, 8, a, b, step, blocks, x, out, pa, pb, span); \
+    } \
+    float PREFIX##_dot(int64_t row, int32_t blocks, const float *x, int32_t xOffset) { \
+        return PREFIX##_one((const uint8_t *) (intptr_t) row, blocks, x + xOffset); \
+    } \
+    void PREFIX##_dot8(int64_t a, int64_t b, int64_t step, int32_t blocks, const float *x, int32_t xOffset, \
+                       float *out, int32_t outOffset, int64_t pa, int64_t pb, int64_t span) { \
+        PREFIX##_eight((const uint8_t *) (intptr_t) a, (const uint8_t *) (intptr_t) b, step, blocks, x + xOffset, \
+                       out + outOffset, (const char *) (intptr_t) pa, (const char *) (intptr_t) pb, span); \
+    } \
+    void PREFIX##_rows(int64_t base, int64_t rowBytes, int32_t from, int32_t to, int32_t blocks, const float *x, \
+                       int32_t xOffset, float *out, int32_t outOffset) { \
         const uint8_t *m = (const uint8_t *) (intptr_t) base; \
+        const int64_t span = 8 * (F == Q8_0 ? Q8_BLOCK_BYTES : MX_BLOCK_BYTES); \
+        x += xOffset; \
+        out += outOffset; \
         int passes = (to - from) / 8; \
         for (int p = 0; p < passes; p++) { \
             const uint8_t *a = m + (int64_t) (from + 8 * p) * rowBytes; \
             int last = p + 1 == passes; \
-            dot8(a, a + rowBytes, 2 * rowBytes, blocks, x, out + from + 8 * p, \
-                 last ? 0 : (const char *) a + 8 * rowBytes, 0, last ? 0 : 8 * (blockBytes)); \
+            PREFIX##_eight(a, a + rowBytes, 2 * rowBytes, blocks, x, out + from + 8 * p, \
+                           last ? 0 : (const char *) a + 8 * rowBytes, 0, last ? 0 : span); \
         } \
-        for (int r = from + 8 * passes; r < to; r++) out[r] = dot1(m + (int64_t) r * rowBytes, blocks, x); \
-    } while (0)
-#endif
+        for (int r = from + 8 * passes; r < to; r++) out[r] = PREFIX##_one(m + (int64_t) r * rowBytes, blocks, x); \
+    }
 
-/** out[outOffset + r] = row r times x[xOffset ..] for r in [from, to), Q8_0 rows rowBytes apart from `base`. */
-void gptoss_q8_0_rows(int64_t base, int64_t rowBytes, int32_t from, int32_t to, int32_t blocks, const float *x,
-                      int32_t xOffset, float *out, int32_t outOffset) {
-#ifdef GGML_X86
-    x += xOffset;
-    out += outOffset;
-    ROWS_BODY(q8_dot8, q8_dot1, Q8_BLOCK_BYTES);
-#else
-    (void) base; (void) rowBytes; (void) from; (void) to; (void) blocks; (void) x; (void) xOffset; (void) out; (void) outOffset;
+EXPORTS(gptoss_q8_0, Q8_0)
+EXPORTS(gptoss_ggml_mxfp4, MXFP4)
 #endif
-}
-
-/** As gptoss_q8_0_rows, for ggml MXFP4 rows. */
-void gptoss_ggml_mxfp4_rows(int64_t base, int64_t rowBytes, int32_t from, int32_t to, int32_t blocks, const float *x,
-                            int32_t xOffset, float *out, int32_t outOffset) {
-#ifdef GGML_X86
-    x += xOffset;
-    out += outOffset;
-    ROWS_BODY(mx_dot8, mx_dot1, MX_BLOCK_BYTES);
-#else
-    (void) base; (void) rowBytes; (void) from; (void) to; (void) blocks; (void) x; (void) xOffset; (void) out; (void) outOffset;
-#endif
-}
-
-/** ggml MXFP4 row at address `row` (`blocks` 17-byte blocks) times x[xOffset ..]. */
-float gptoss_ggml_mxfp4_dot(int64_t row, int32_t blocks, const float *x, int32_t xOffset) {
-#ifdef GGML_X86
-    return mx_dot1((const uint8_t *) (intptr_t) row, blocks, x + xOffset);
-#else
-    (void) row; (void) blocks; (void) x; (void) xOffset;
-    return 0.0f;
-#endif
-}
-
-/** As gptoss_q8_0_dot8, for ggml MXFP4 rows. */
-void gptoss_ggml_mxfp4_dot8(int64_t a, int64_t b, int64_t step, int32_t blocks, const float *x, int32_t xOffset,
-                            float *out, int32_t outOffset, int64_t pa, int64_t pb, int64_t span) {
-#ifdef GGML_X86
-    mx_dot8((const uint8_t *) (intptr_t) a, (const uint8_t *) (intptr_t) b, step, blocks, x + xOffset, out + outOffset,
-            (const char *) (intptr_t) pa, (const char *) (intptr_t) pb, span);
-#else
-    (void) a; (void) b; (void) step; (void) blocks; (void) x; (void) xOffset; (void) out; (void) outOffset;
-    (void) pa; (void) pb; (void) span;
-#endif
-}

@@ -12,12 +12,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The native Q8_0 and ggml-MXFP4 matrix-vector kernels ({@code runtime/src/main/c/gptoss_ggml.c}, AVX-512), called
- * through the FFM API; they compute the same bits as the Java kernels of {@link Q8_0Matrix} and
- * {@link GgmlMxfp4Matrix} (same decode, same lanes, same order of FMAs, same fold). They run where the build compiled
- * the library, the CPU has AVX-512 and {@link Lanes#L} is 16, unless {@code -Dgptoss.kernels=java} (or
- * {@code GPTOSS_KERNELS=java}). The library is the one {@link NativeKernels} loads (one copy,
- * {@link NativeKernels#library()}).
+ * The native matrix-vector kernels of one ggml block format ({@code runtime/src/main/c/gptoss_ggml.c}, AVX-512),
+ * called through the FFM API: {@link #Q8_0} and {@link #MXFP4}, each three calls (one row, eight rows, a range of
+ * rows). They compute the same bits as the Java kernels of {@link Q8_0Matrix} and {@link GgmlMxfp4Matrix} (same
+ * decode, same lanes, same order of FMAs, same fold). They run where the build compiled the library, the CPU has
+ * AVX-512 and {@link Lanes#L} is 16, unless {@code -Dgptoss.kernels=java} (or {@code GPTOSS_KERNELS=java}). The
+ * library is the one {@link NativeKernels} loads (one copy, {@link NativeKernels#library()}).
  * <p>
  * Why native: C2 compiles the Java kernels' byte widening and table lookups to about twice the instructions, and
  * from memory the instruction count per byte decides how far decoding and reading overlap (README, GGUF).
@@ -25,13 +25,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * one claimed stretch of a matrix (at most about a megabyte, tens of microseconds), so none holds a safepoint long.
  */
 final class GgmlKernels {
-    private static final MethodHandle Q8_DOT, Q8_DOT8, Q8_ROWS, MX_DOT, MX_DOT8, MX_ROWS;
-    private static final boolean ENABLED;
+    /** The kernels of each format, or null where the Java ones run. */
+    static final GgmlKernels Q8_0, MXFP4;
     private static final String STATUS;
 
     static {
-        MethodHandle q8 = null, q88 = null, q8r = null, mx = null, mx8 = null, mxr = null;
-        boolean enabled = false;
+        GgmlKernels q8 = null, mx = null;
         String status;
         if (NativeKernels.javaChosen()) {
             status = "Java Q8_0/ggml-MXFP4 kernels (" + NativeKernels.PROPERTY + "=java)";
@@ -42,49 +41,42 @@ final class GgmlKernels {
                 SymbolLookup lib = NativeKernels.library();
                 if (lib == null) {
                     status = "Java Q8_0/ggml-MXFP4 kernels (no native library)";
+                } else if ((int) Linker.nativeLinker().downcallHandle(lib.findOrThrow("gptoss_ggml_lanes"),
+                        FunctionDescriptor.of(JAVA_INT)).invokeExact() != 16) {
+                    status = "Java Q8_0/ggml-MXFP4 kernels (the native ones need AVX-512)";
                 } else {
-                    Linker linker = Linker.nativeLinker();
-                    int lanes = (int) linker.downcallHandle(lib.findOrThrow("gptoss_ggml_lanes"), FunctionDescriptor.of(JAVA_INT)).invokeExact();
-                    if (lanes == 16) {
-                        Linker.Option critical = Linker.Option.critical(true);
-                        FunctionDescriptor dot = FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-                        FunctionDescriptor dot8 = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT,
-                                JAVA_LONG, JAVA_LONG, JAVA_LONG);
-                        q8 = linker.downcallHandle(lib.findOrThrow("gptoss_q8_0_dot"), dot, critical);
-                        q88 = linker.downcallHandle(lib.findOrThrow("gptoss_q8_0_dot8"), dot8, critical);
-                        mx = linker.downcallHandle(lib.findOrThrow("gptoss_ggml_mxfp4_dot"), dot, critical);
-                        mx8 = linker.downcallHandle(lib.findOrThrow("gptoss_ggml_mxfp4_dot8"), dot8, critical);
-                        FunctionDescriptor rows = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT);
-                        q8r = linker.downcallHandle(lib.findOrThrow("gptoss_q8_0_rows"), rows, critical);
-                        mxr = linker.downcallHandle(lib.findOrThrow("gptoss_ggml_mxfp4_rows"), rows, critical);
-                        enabled = true;
-                        status = "native Q8_0/ggml-MXFP4 kernels (AVX-512)";
-                    } else {
-                        status = "Java Q8_0/ggml-MXFP4 kernels (the native ones need AVX-512)";
-                    }
+                    q8 = new GgmlKernels(lib, "gptoss_q8_0", "native Q8_0 kernel");
+                    mx = new GgmlKernels(lib, "gptoss_ggml_mxfp4", "native ggml MXFP4 kernel");
+                    status = "native Q8_0/ggml-MXFP4 kernels (AVX-512)";
                 }
             } catch (Throwable e) {
-                q8 = q88 = q8r = mx = mx8 = mxr = null;
-                enabled = false;
+                q8 = mx = null;
                 status = "Java Q8_0/ggml-MXFP4 kernels (native library failed to load: " + e + ")";
             }
         }
-        Q8_DOT = q8;
-        Q8_DOT8 = q88;
-        MX_DOT = mx;
-        MX_DOT8 = mx8;
-        Q8_ROWS = q8r;
-        MX_ROWS = mxr;
-        ENABLED = enabled;
+        Q8_0 = q8;
+        MXFP4 = mx;
         STATUS = status;
     }
 
-    private GgmlKernels() {
+    private final MethodHandle dot, dot8, rows;
+    private final String name;
+
+    private GgmlKernels(SymbolLookup lib, String prefix, String name) {
+        Linker linker = Linker.nativeLinker();
+        Linker.Option critical = Linker.Option.critical(true);
+        dot = linker.downcallHandle(lib.findOrThrow(prefix + "_dot"),
+                FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), critical);
+        dot8 = linker.downcallHandle(lib.findOrThrow(prefix + "_dot8"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG,
+                JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), critical);
+        rows = linker.downcallHandle(lib.findOrThrow(prefix + "_rows"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG,
+                JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT), critical);
+        this.name = name;
     }
 
     /** Whether the native kernels run. */
     static boolean enabled() {
-        return ENABLED;
+        return Q8_0 != null;
     }
 
     /** Which kernels run, for logs. */
@@ -92,69 +84,40 @@ final class GgmlKernels {
         return STATUS;
     }
 
-    /** Q8_0 row at native address {@code row} ({@code blocks} blocks) times x from {@code xOffset}. */
-    static float q8Dot(long row, int blocks, float[] x, int xOffset) {
+    /** The row at native address {@code row} ({@code blocks} blocks) times x from {@code xOffset}. */
+    float dot(long row, int blocks, float[] x, int xOffset) {
         try {
-            return (float) Q8_DOT.invokeExact(row, blocks, MemorySegment.ofArray(x), xOffset);
+            return (float) dot.invokeExact(row, blocks, MemorySegment.ofArray(x), xOffset);
         } catch (Throwable e) {
-            throw new IllegalStateException("native Q8_0 kernel", e);
+            throw new IllegalStateException(name, e);
         }
     }
 
     /**
-     * Eight Q8_0 rows: row 2i at {@code a + i·step}, 2i+1 at {@code b + i·step}, to {@code out[outOffset ..]};
+     * Eight rows: row 2i at {@code a + i·step}, 2i+1 at {@code b + i·step}, to {@code out[outOffset ..]};
      * meanwhile the {@code blocks · span} bytes from {@code prefetchA} (and {@code prefetchB} unless 0) are
-     * prefetched, {@code span} 0 for none: the rows of the next pass (see {@link Q8_0Matrix#dot8}).
+     * prefetched, {@code span} 0 for none: the rows of the next pass (see {@link GgmlBlockMatrix#dot8}).
      */
-    static void q8Dot8(long a, long b, long step, int blocks, float[] x, int xOffset, float[] out, int outOffset,
-                          long prefetchA, long prefetchB, long span) {
+    void dot8(long a, long b, long step, int blocks, float[] x, int xOffset, float[] out, int outOffset,
+              long prefetchA, long prefetchB, long span) {
         try {
-            Q8_DOT8.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset,
+            dot8.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset,
                     prefetchA, prefetchB, span);
         } catch (Throwable e) {
-            throw new IllegalStateException("native Q8_0 kernel", e);
+            throw new IllegalStateException(name, e);
         }
     }
 
     /**
-     * Rows {@code [from, to)} of the Q8_0 matrix at native address {@code base} ({@code rowBytes} apart) times x,
-     * row r to {@code out[outOffset + r]}: the passes of {@link #q8Dot8} (adjacent rows, prefetching the next pass),
+     * Rows {@code [from, to)} of the matrix at native address {@code base} ({@code rowBytes} apart) times x,
+     * row r to {@code out[outOffset + r]}: the passes of {@link #dot8} (adjacent rows, prefetching the next pass),
      * then the rest row by row, in one call (one downcall per eight rows cost 10-20 % of the rate).
      */
-    static void q8Rows(long base, long rowBytes, int from, int to, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
+    void rows(long base, long rowBytes, int from, int to, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
         try {
-            Q8_ROWS.invokeExact(base, rowBytes, from, to, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
+            rows.invokeExact(base, rowBytes, from, to, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
         } catch (Throwable e) {
-            throw new IllegalStateException("native Q8_0 kernel", e);
-        }
-    }
-
-    /** As {@link #q8Rows}, for ggml MXFP4. */
-    static void mxfp4Rows(long base, long rowBytes, int from, int to, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
-        try {
-            MX_ROWS.invokeExact(base, rowBytes, from, to, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
-        } catch (Throwable e) {
-            throw new IllegalStateException("native ggml MXFP4 kernel", e);
-        }
-    }
-
-    /** ggml MXFP4 row at native address {@code row} times x from {@code xOffset}. */
-    static float mxfp4Dot(long row, int blocks, float[] x, int xOffset) {
-        try {
-            return (float) MX_DOT.invokeExact(row, blocks, MemorySegment.ofArray(x), xOffset);
-        } catch (Throwable e) {
-            throw new IllegalStateException("native ggml MXFP4 kernel", e);
-        }
-    }
-
-    /** Eight ggml MXFP4 rows, addressed as in {@link #q8Dot8}. */
-    static void mxfp4Dot8(long a, long b, long step, int blocks, float[] x, int xOffset, float[] out, int outOffset,
-                          long prefetchA, long prefetchB, long span) {
-        try {
-            MX_DOT8.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset,
-                    prefetchA, prefetchB, span);
-        } catch (Throwable e) {
-            throw new IllegalStateException("native ggml MXFP4 kernel", e);
+            throw new IllegalStateException(name, e);
         }
     }
 }

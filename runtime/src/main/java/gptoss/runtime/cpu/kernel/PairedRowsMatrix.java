@@ -25,7 +25,7 @@ final class PairedRowsMatrix extends WeightMatrix {
     }
 
     private static WeightMatrix javaGgml(WeightMatrix m) {
-        return m instanceof Q8_0Matrix q ? q.javaKernels() : m instanceof GgmlMxfp4Matrix g ? g.javaKernels() : m;
+        return m instanceof GgmlBlockMatrix g ? g.javaKernels() : m;
     }
 
     @Override
@@ -50,11 +50,7 @@ final class PairedRowsMatrix extends WeightMatrix {
     @Override
     public void dot8(int row, int stride, float[] x, int xOffset, float[] out, int outOffset) {
         if (stride == 1 && (row & 1) == 0) {
-            if (even instanceof GgmlMxfp4Matrix e && odd instanceof GgmlMxfp4Matrix o) {
-                e.dot8Paired(o, row >>> 1, x, xOffset, out, outOffset);
-                return;
-            }
-            if (even instanceof Q8_0Matrix e && odd instanceof Q8_0Matrix o) {
+            if (even instanceof GgmlBlockMatrix e && odd instanceof GgmlBlockMatrix o) {   // one format (constructor)
                 e.dot8Paired(o, row >>> 1, x, xOffset, out, outOffset);
                 return;
             }

@@ -22,7 +22,7 @@ import gptoss.model.tensor.Q8_0Tensor;
  * fast formats, so an element lands in the same lane on both paths.
  */
 public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, GenericMatrix,
-        F16Matrix, Q8_0Matrix, GgmlMxfp4Matrix, PairedRowsMatrix {
+        F16Matrix, GgmlBlockMatrix, PairedRowsMatrix {
     protected final int rows;
     protected final int cols;
 
@@ -63,8 +63,7 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
     /** GGUF's formats (and their gate/up pairs) with the Java kernels ({@link GgmlKernels} are the native ones). */
     private static WeightMatrix javaGgml(WeightMatrix m) {
         return switch (m) {
-            case Q8_0Matrix q -> q.javaKernels();
-            case GgmlMxfp4Matrix g -> g.javaKernels();
+            case GgmlBlockMatrix g -> g.javaKernels();
             case PairedRowsMatrix p -> p.javaKernels();
             default -> m;
         };

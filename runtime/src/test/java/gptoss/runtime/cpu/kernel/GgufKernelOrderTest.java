@@ -68,7 +68,7 @@ class GgufKernelOrderTest {
     }
 
     private static String name(WeightMatrix m) {
-        boolean nat = m instanceof Q8_0Matrix q ? q.isNative() : m instanceof GgmlMxfp4Matrix g && g.isNative();
+        boolean nat = m instanceof GgmlBlockMatrix g && g.isNative();
         return m + (nat ? " native" : " java");
     }
 
