@@ -66,28 +66,7 @@ public final class Sampling {
         long seed = params.seed() != null ? params.seed() : SEEDS.nextLong();
         SamplingParams sp = params.sampling().withSeed(seed);
         TokenConstraint constraint = params.constraint() == null ? null : constraint(params.constraint(), harmony);
-        Sampler sampler = sp.lazySampler(constraint);
-        return new TokenSelector() {
-            @Override
-            public int select(float[] logits, int offset, int vocab) {
-                return sampler.sample(logits, offset, vocab);
-            }
-
-            @Override
-            public void accept(int token) {
-                sampler.accept(token);
-            }
-
-            @Override
-            public void setRemainingTokens(int remaining) {
-                if (constraint != null) constraint.setRemainingTokens(remaining);
-            }
-
-            @Override
-            public boolean isTerminated() {
-                return constraint != null && constraint.isTerminated();
-            }
-        };
+        return TokenSelector.of(sp.lazySampler(constraint), constraint);
     }
 
     /** The token constraint of {@code c} (grammars compiled now, so a bad schema fails the request before it runs). */

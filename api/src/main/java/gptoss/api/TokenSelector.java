@@ -32,7 +32,11 @@ public interface TokenSelector {
 
     /** A sampler (with its constraint, when it is a constrained {@link LogitSampler}) as a selector. */
     static TokenSelector of(Sampler sampler) {
-        TokenConstraint constraint = sampler instanceof LogitSampler ls ? ls.constraint() : null;
+        return of(sampler, sampler instanceof LogitSampler ls ? ls.constraint() : null);
+    }
+
+    /** A sampler as a selector, with the constraint it applies (or null) for the budget and the end. */
+    static TokenSelector of(Sampler sampler, TokenConstraint constraint) {
         return new TokenSelector() {
             @Override
             public int select(float[] logits, int offset, int vocab) {
