@@ -20,14 +20,15 @@ abstract sealed class GgmlBlockMatrix extends WeightMatrix permits Q8_0Matrix, G
     final long firstBlock;
     final int blocksPerRow;
     final long rowBytes;
-    private final GgmlKernels kernels;     // null: the Java kernels
+    private final boolean nativeKernel;
     private final long address;     // of the tensor's data, for the native kernels
 
     /**
      * The matrix [rows, cols] from element {@code offset} of {@code tensor} (stored in {@code data}, blocks of
-     * {@code blockBytes}); with {@code kernels} (the format's native ones, or null) where the data is off-heap.
+     * {@code blockBytes}); with the format's native {@link #kernels()} if {@code nativeKernel}, they loaded and the
+     * data is off-heap.
      */
-    GgmlBlockMatrix(FloatTensor tensor, MemorySegment data, long blockBytes, GgmlKernels kernels, long offset, int rows, int cols) {
+    GgmlBlockMatrix(FloatTensor tensor, MemorySegment data, long blockBytes, boolean nativeKernel, long offset, int rows, int cols) {
         super(rows, cols);
         if (offset % BLOCK != 0 || cols % BLOCK != 0) throw new IllegalArgumentException(getClass().getSimpleName() + " must be block aligned");
         this.tensor = tensor;
@@ -36,14 +37,20 @@ abstract sealed class GgmlBlockMatrix extends WeightMatrix permits Q8_0Matrix, G
         this.firstBlock = offset / BLOCK;
         this.blocksPerRow = cols / BLOCK;
         this.rowBytes = blocksPerRow * blockBytes;
-        this.kernels = data.isNative() ? kernels : null;
-        this.address = this.kernels != null ? data.address() : 0;
+        this.nativeKernel = nativeKernel && GgmlKernels.enabled() && data.isNative();
+        this.address = this.nativeKernel ? data.address() : 0;
     }
 
     /** Whether the native kernels compute {@link #dot} and {@link #dot8}. */
     final boolean isNative() {
-        return kernels != null;
+        return nativeKernel;
     }
+
+    /**
+     * The format's native kernels (a static final of {@link GgmlKernels}, returned by each final subclass, so that
+     * the JIT inlines the downcalls); called only where {@link #isNative()}.
+     */
+    abstract GgmlKernels kernels();
 
     /** This matrix with the Java kernels only. */
     abstract GgmlBlockMatrix javaKernels();
@@ -79,9 +86,9 @@ abstract sealed class GgmlBlockMatrix extends WeightMatrix permits Q8_0Matrix, G
     public final float dot(int row, float[] x, int xOffset) {
         Objects.checkIndex(row, rows);
         long p = blockStart(row, 0);
-        if (kernels == null) return javaDot(p, x, xOffset);
+        if (!nativeKernel) return javaDot(p, x, xOffset);
         Objects.checkFromIndexSize(xOffset, cols, x.length);
-        return kernels.dot(address + p, blocksPerRow, x, xOffset);
+        return kernels().dot(address + p, blocksPerRow, x, xOffset);
     }
 
     /**
@@ -91,20 +98,20 @@ abstract sealed class GgmlBlockMatrix extends WeightMatrix permits Q8_0Matrix, G
      */
     @Override
     final boolean readsPassRowsTogether() {
-        return kernels == null;
+        return !nativeKernel;
     }
 
     /** Natively, the whole range in one call (the same passes and rows as {@link WeightMatrix#dotRows}). */
     @Override
     public final void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset, float[] pass) {
-        if (kernels == null) {
+        if (!nativeKernel) {
             super.dotRows(from, to, x, xOffset, out, outOffset, pass);
             return;
         }
         Objects.checkFromToIndex(from, to, rows);
         Objects.checkFromIndexSize(xOffset, cols, x.length);
         Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
-        kernels.rows(address + blockStart(0, 0), rowBytes, from, to, blocksPerRow, x, xOffset, out, outOffset);
+        kernels().rows(address + blockStart(0, 0), rowBytes, from, to, blocksPerRow, x, xOffset, out, outOffset);
     }
 
     @Override
@@ -112,12 +119,12 @@ abstract sealed class GgmlBlockMatrix extends WeightMatrix permits Q8_0Matrix, G
         Objects.checkIndex(row, rows);
         Objects.checkIndex(row + (PASS_ROWS - 1) * stride, rows);
         long p = blockStart(row, 0), step = rowBytes * stride;
-        if (kernels != null) {
+        if (nativeKernel) {
             Objects.checkFromIndexSize(xOffset, cols, x.length);
             Objects.checkFromIndexSize(outOffset, PASS_ROWS, out.length);
             // adjacent rows: the next pass (dotRows) reads the eight rows after these, so prefetch them meanwhile
             long next = stride == 1 ? address + p + PASS_ROWS * rowBytes : 0;
-            kernels.dot8(address + p, address + p + step, 2 * step, blocksPerRow, x, xOffset, out, outOffset,
+            kernels().dot8(address + p, address + p + step, 2 * step, blocksPerRow, x, xOffset, out, outOffset,
                     next, 0, stride == 1 ? PASS_ROWS * blockBytes : 0);
         } else if (javaPasses()) {
             javaDot8(data, p, data, p + step, 2 * step, x, xOffset, out, outOffset);
@@ -138,12 +145,12 @@ abstract sealed class GgmlBlockMatrix extends WeightMatrix permits Q8_0Matrix, G
             throw new IllegalArgumentException("paired rows of different formats or widths");
         }
         long pa = blockStart(row, 0), pb = odd.blockStart(row, 0);
-        if (kernels != null && odd.kernels != null) {
+        if (nativeKernel && odd.nativeKernel) {
             Objects.checkFromIndexSize(xOffset, cols, x.length);
             Objects.checkFromIndexSize(outOffset, PASS_ROWS, out.length);
             // the next pass reads the four pairs after these: prefetch them meanwhile
             long ahead = PASS_ROWS / 2 * rowBytes;
-            kernels.dot8(address + pa, odd.address + pb, rowBytes, blocksPerRow, x, xOffset, out, outOffset,
+            kernels().dot8(address + pa, odd.address + pb, rowBytes, blocksPerRow, x, xOffset, out, outOffset,
                     address + pa + ahead, odd.address + pb + ahead, PASS_ROWS / 2 * blockBytes);
         } else if (javaPasses()) {
             javaDot8(data, pa, odd.data, pb, rowBytes, x, xOffset, out, outOffset);

@@ -23,8 +23,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * from memory the instruction count per byte decides how far decoding and reading overlap (README, GGUF).
  * Calls are "critical" downcalls (no thread-state transition, heap arrays passed directly); a rows call reads
  * one claimed stretch of a matrix (at most about a megabyte, tens of microseconds), so none holds a safepoint long.
+ * A record held in static finals ({@link #Q8_0}, {@link #MXFP4}): the JIT takes the handles for constants and
+ * inlines the downcalls, as it would static final handles.
  */
-final class GgmlKernels {
+record GgmlKernels(MethodHandle dotCall, MethodHandle dot8Call, MethodHandle rowsCall, String name) {
     /** The kernels of each format, or null where the Java ones run. */
     static final GgmlKernels Q8_0, MXFP4;
     private static final String STATUS;
@@ -45,8 +47,8 @@ final class GgmlKernels {
                         FunctionDescriptor.of(JAVA_INT)).invokeExact() != 16) {
                     status = "Java Q8_0/ggml-MXFP4 kernels (the native ones need AVX-512)";
                 } else {
-                    q8 = new GgmlKernels(lib, "gptoss_q8_0", "native Q8_0 kernel");
-                    mx = new GgmlKernels(lib, "gptoss_ggml_mxfp4", "native ggml MXFP4 kernel");
+                    q8 = link(lib, "gptoss_q8_0", "native Q8_0 kernel");
+                    mx = link(lib, "gptoss_ggml_mxfp4", "native ggml MXFP4 kernel");
                     status = "native Q8_0/ggml-MXFP4 kernels (AVX-512)";
                 }
             } catch (Throwable e) {
@@ -59,19 +61,18 @@ final class GgmlKernels {
         STATUS = status;
     }
 
-    private final MethodHandle dot, dot8, rows;
-    private final String name;
-
-    private GgmlKernels(SymbolLookup lib, String prefix, String name) {
+    /** The three kernels {@code PREFIX_dot}, {@code PREFIX_dot8}, {@code PREFIX_rows} of one format. */
+    private static GgmlKernels link(SymbolLookup lib, String prefix, String name) {
         Linker linker = Linker.nativeLinker();
         Linker.Option critical = Linker.Option.critical(true);
-        dot = linker.downcallHandle(lib.findOrThrow(prefix + "_dot"),
-                FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), critical);
-        dot8 = linker.downcallHandle(lib.findOrThrow(prefix + "_dot8"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG,
-                JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), critical);
-        rows = linker.downcallHandle(lib.findOrThrow(prefix + "_rows"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG,
-                JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT), critical);
-        this.name = name;
+        return new GgmlKernels(
+                linker.downcallHandle(lib.findOrThrow(prefix + "_dot"),
+                        FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), critical),
+                linker.downcallHandle(lib.findOrThrow(prefix + "_dot8"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG,
+                        JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), critical),
+                linker.downcallHandle(lib.findOrThrow(prefix + "_rows"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG,
+                        JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT), critical),
+                name);
     }
 
     /** Whether the native kernels run. */
@@ -87,7 +88,7 @@ final class GgmlKernels {
     /** The row at native address {@code row} ({@code blocks} blocks) times x from {@code xOffset}. */
     float dot(long row, int blocks, float[] x, int xOffset) {
         try {
-            return (float) dot.invokeExact(row, blocks, MemorySegment.ofArray(x), xOffset);
+            return (float) dotCall.invokeExact(row, blocks, MemorySegment.ofArray(x), xOffset);
         } catch (Throwable e) {
             throw new IllegalStateException(name, e);
         }
@@ -101,7 +102,7 @@ final class GgmlKernels {
     void dot8(long a, long b, long step, int blocks, float[] x, int xOffset, float[] out, int outOffset,
               long prefetchA, long prefetchB, long span) {
         try {
-            dot8.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset,
+            dot8Call.invokeExact(a, b, step, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset,
                     prefetchA, prefetchB, span);
         } catch (Throwable e) {
             throw new IllegalStateException(name, e);
@@ -115,7 +116,7 @@ final class GgmlKernels {
      */
     void rows(long base, long rowBytes, int from, int to, int blocks, float[] x, int xOffset, float[] out, int outOffset) {
         try {
-            rows.invokeExact(base, rowBytes, from, to, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
+            rowsCall.invokeExact(base, rowBytes, from, to, blocks, MemorySegment.ofArray(x), xOffset, MemorySegment.ofArray(out), outOffset);
         } catch (Throwable e) {
             throw new IllegalStateException(name, e);
         }

@@ -43,17 +43,22 @@ final class GgmlMxfp4Matrix extends GgmlBlockMatrix {
 
     /** The native kernels where {@link GgmlKernels} has them (and the tensor is off-heap), else the Java ones. */
     GgmlMxfp4Matrix(GgmlMxfp4Tensor tensor, long offset, int rows, int cols) {
-        this(tensor, offset, rows, cols, GgmlKernels.MXFP4);
+        this(tensor, offset, rows, cols, true);
     }
 
-    private GgmlMxfp4Matrix(GgmlMxfp4Tensor tensor, long offset, int rows, int cols, GgmlKernels kernels) {
-        super(tensor, tensor.segment(), BLOCK_BYTES, kernels, offset, rows, cols);
+    private GgmlMxfp4Matrix(GgmlMxfp4Tensor tensor, long offset, int rows, int cols, boolean nativeKernel) {
+        super(tensor, tensor.segment(), BLOCK_BYTES, nativeKernel, offset, rows, cols);
         this.tensor = tensor;
     }
 
     @Override
     GgmlMxfp4Matrix javaKernels() {
-        return new GgmlMxfp4Matrix(tensor, firstBlock * BLOCK, rows, cols, null);
+        return new GgmlMxfp4Matrix(tensor, firstBlock * BLOCK, rows, cols, false);
+    }
+
+    @Override
+    GgmlKernels kernels() {
+        return GgmlKernels.MXFP4;
     }
 
     @Override

@@ -33,17 +33,22 @@ final class Q8_0Matrix extends GgmlBlockMatrix {
 
     /** The native kernels where {@link GgmlKernels} has them (and the tensor is off-heap), else the Java ones. */
     Q8_0Matrix(Q8_0Tensor tensor, long offset, int rows, int cols) {
-        this(tensor, offset, rows, cols, GgmlKernels.Q8_0);
+        this(tensor, offset, rows, cols, true);
     }
 
-    private Q8_0Matrix(Q8_0Tensor tensor, long offset, int rows, int cols, GgmlKernels kernels) {
-        super(tensor, tensor.segment(), BLOCK_BYTES, kernels, offset, rows, cols);
+    private Q8_0Matrix(Q8_0Tensor tensor, long offset, int rows, int cols, boolean nativeKernel) {
+        super(tensor, tensor.segment(), BLOCK_BYTES, nativeKernel, offset, rows, cols);
         this.tensor = tensor;
     }
 
     @Override
     Q8_0Matrix javaKernels() {
-        return new Q8_0Matrix(tensor, firstBlock * BLOCK, rows, cols, null);
+        return new Q8_0Matrix(tensor, firstBlock * BLOCK, rows, cols, false);
+    }
+
+    @Override
+    GgmlKernels kernels() {
+        return GgmlKernels.Q8_0;
     }
 
     @Override
