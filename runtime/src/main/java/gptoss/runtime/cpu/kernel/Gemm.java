@@ -3,8 +3,10 @@ package gptoss.runtime.cpu.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.Objects;
 
 import static gptoss.runtime.cpu.kernel.Lanes.F;
 import static gptoss.runtime.cpu.kernel.Lanes.L;
@@ -105,6 +107,13 @@ public final class Gemm {
     /** Work memory of one thread (grows, never shrinks). */
     public static final class Scratch {
         private float[] panel = new float[0], partial = new float[0], result = new float[0];
+        private MemorySegment packed = MemorySegment.NULL;
+
+        /** At least n bytes of native memory for {@link GemmKernels}' packed panel (freed with the scratch). */
+        MemorySegment packed(long n) {
+            if (packed.byteSize() < n) packed = Arena.ofAuto().allocate(n, 64);
+            return packed;
+        }
 
         float[] panel(int n) {
             if (panel.length < n) panel = new float[n];
@@ -131,10 +140,14 @@ public final class Gemm {
                             Scratch scratch, Epilogue epilogue) {
         int P = m.decodedLength(), kcMax = depth(P), rowsPadded = (count + R - 1) / R * R;
         if (xStride < stride(m)) throw new IllegalArgumentException("token stride " + xStride + " < " + stride(m));
+        Objects.checkFromIndexSize(row, count, m.rows());
+        Objects.checkFromIndexSize(xOffset, (tokens - 1) * (long) xStride + stride(m), x.length);
         float[] acc = scratch.partial(rowsPadded * tokens * L);
         int rowStride = tokens * L;  // acc vector of row r, token t at r·rowStride + t·L
         if (BF16_DIRECT && tokens < FEW_TOKENS && m instanceof Bf16Matrix b && P % (2 * L) == 0) {
             bf16(b, row, count, x, xOffset, xStride, tokens, acc, rowStride);
+        } else if (tokens >= GemmKernels.MIN_TOKENS && GemmKernels.available()) {
+            nativePanels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);
         } else {
             panels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);
         }
@@ -150,6 +163,33 @@ public final class Gemm {
             c[i] = v.lane(0);
         }
         epilogue.write(row, count, tokens, c, 0, tokens);
+    }
+
+    /**
+     * {@link GemmKernels}: per depth block the rows decoded once into a packed panel (BF16 and MXFP4 natively,
+     * other formats by their Java decode), then the native micro-kernels over every token.
+     */
+    private static void nativePanels(WeightMatrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
+                                     Scratch scratch, float[] acc, int rowStride) {
+        int P = m.decodedLength(), kcMax = depth(P);
+        MemorySegment packed = scratch.packed(GemmKernels.scratchBytes(count, kcMax));
+        float[] w = null;
+        for (int k0 = 0; k0 < P; k0 += kcMax) {
+            int kc = Math.min(kcMax, P - k0), kv = (kc + L - 1) / L * L;
+            boolean first = k0 == 0;
+            if (m instanceof Bf16Matrix b && b.segment().isNative() && m.cols() % (2 * L) == 0) {
+                GemmKernels.bf16(b.segment().address(), b.rowByte(row) / 2, m.cols(), count, k0, kc, x, xOffset + k0, xStride, tokens,
+                        acc, 0, rowStride, first, packed);
+            } else if (m instanceof Mxfp4Matrix q && q.blockSegment().isNative() && q.scaleSegment().isNative()) {
+                GemmKernels.mxfp4(q.blockSegment().address(), q.scaleSegment().address(), q.firstBlockOf(row), q.blocksPerRow(), count, k0, kc,
+                        x, xOffset + k0, xStride, tokens, acc, 0, rowStride, first, packed);
+            } else {
+                if (w == null) w = scratch.panel(count * kcMax);
+                m.decode(row, count, k0, kc, w, 0, kcMax);
+                if (kv > kc) for (int r = 0; r < count; r++) Arrays.fill(w, r * kcMax + kc, r * kcMax + kv, 0f);
+                GemmKernels.f32(w, 0, kcMax, count, x, xOffset + k0, xStride, tokens, kv, acc, 0, rowStride, first, packed);
+            }
+        }
     }
 
     /** Any format: each depth block of the rows decoded once into the L1 panel, then the panel kernels. */
