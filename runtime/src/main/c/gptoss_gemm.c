@@ -67,24 +67,27 @@ __attribute__((target("avx512f,fma"))) static void tile2(const float *w, const f
 __attribute__((target("avx512f,fma"))) static void tile1(const float *w, const float *x, long xs, int steps, float *c, long cs, int first) { tile(w, x, xs, steps, c, cs, first, 1); }
 
 /* The packed panel (groups of `steps` vector steps) times every token, 6 at a time: tokens outer, so a tile's
- * token rows stay in L1 while the panel streams from L2. */
+ * token rows stay in L1 while the panel streams from L2. Each tile's token rows are first copied to xt (64-byte
+ * aligned, XT_PAD floats between rows against cache-set conflicts): Java arrays are 16-byte aligned, and a 64-byte
+ * load across two cache lines costs two. */
+#define XT_PAD 16
 __attribute__((target("avx512f,fma")))
-static void apply(const float *panel, int groups, int steps, const float *x, long xs, int tokens, float *acc, long rowStride, int first) {
-    long groupFloats = (long) steps * 64;
-    int t = 0;
-    for (; t + 6 <= tokens; t += 6) {
-        for (int g = 0; g < groups; g++) tile6(panel + g * groupFloats, x + t * xs, xs, steps, acc + g * GR * rowStride + t * 16, rowStride, first);
-    }
-    if (tokens - t >= 4) {
-        for (int g = 0; g < groups; g++) tile4(panel + g * groupFloats, x + t * xs, xs, steps, acc + g * GR * rowStride + t * 16, rowStride, first);
-        t += 4;
-    }
-    if (tokens - t >= 2) {
-        for (int g = 0; g < groups; g++) tile2(panel + g * groupFloats, x + t * xs, xs, steps, acc + g * GR * rowStride + t * 16, rowStride, first);
-        t += 2;
-    }
-    if (tokens - t == 1) {
-        for (int g = 0; g < groups; g++) tile1(panel + g * groupFloats, x + t * xs, xs, steps, acc + g * GR * rowStride + t * 16, rowStride, first);
+static void apply(const float *panel, int groups, int steps, const float *x, long xs, int tokens, float *acc, long rowStride, int first, float *xt) {
+    long groupFloats = (long) steps * 64, xts = (long) steps * 16 + XT_PAD;
+    for (int t = 0; t < tokens;) {
+        int n = tokens - t >= 6 ? 6 : tokens - t >= 4 ? 4 : tokens - t >= 2 ? 2 : 1;
+        for (int j = 0; j < n; j++) {
+            const float *src = x + (t + j) * xs;
+            for (int k = 0; k < steps; k++) _mm512_store_ps(xt + j * xts + k * 16, _mm512_loadu_ps(src + k * 16));
+        }
+        float *c = acc + t * 16;
+        switch (n) {
+            case 6: for (int g = 0; g < groups; g++) tile6(panel + g * groupFloats, xt, xts, steps, c + g * GR * rowStride, rowStride, first); break;
+            case 4: for (int g = 0; g < groups; g++) tile4(panel + g * groupFloats, xt, xts, steps, c + g * GR * rowStride, rowStride, first); break;
+            case 2: for (int g = 0; g < groups; g++) tile2(panel + g * groupFloats, xt, xts, steps, c + g * GR * rowStride, rowStride, first); break;
+            default: for (int g = 0; g < groups; g++) tile1(panel + g * groupFloats, xt, xts, steps, c + g * GR * rowStride, rowStride, first); break;
+        }
+        t += n;
     }
 }
 
@@ -163,6 +166,11 @@ static void mxfp4Pack(const uint8_t *b, const uint8_t *s, long blocksPerRow, int
 static float *aligned(int64_t scratch) {
     return (float *) (((uintptr_t) scratch + 63) & ~(uintptr_t) 63);
 }
+
+/* The token tile's copy, after the panel of `groups` groups of kv positions. */
+static float *tileCopy(float *panel, int groups, int kv) {
+    return panel + (long) groups * GR * kv;
+}
 #endif
 
 /** Float lanes of the native GEMM on this CPU: 16 (AVX-512) or 0 (none: the Java micro-kernels run). */
@@ -177,8 +185,8 @@ int gptoss_gemm_lanes(void) {
 /*
  * The arguments all three entry points share: `tokens` token rows (token t at x + xOffset + t * xStride, from the
  * block's first position), accumulators of row r, token t at acc + accOffset + r * rowStride + t * 16 (rowStride
- * >= tokens * 16; taken as zero when first, then written), scratch: native memory for the packed panel, at least
- * ceil(count / 4) * 4 * kv * 4 + 64 bytes. The caller checks every index.
+ * >= tokens * 16; taken as zero when first, then written), scratch: native memory for the packed panel and a
+ * token tile, at least (ceil(count / 4) * 4 * kv + 6 * (kv + 16)) * 4 + 64 bytes. The caller checks every index.
  */
 
 /* One depth block of kv positions (a multiple of 16) of rows [0, count) of an fp32 panel decoded by Java (row r at
@@ -189,7 +197,7 @@ void gptoss_gemm_f32(const float *w, int32_t wOffset, int32_t ws, int32_t count,
     float *panel = aligned(scratch);
     int groups = (count + GR - 1) / GR, steps = kv / 16;
     pack(w + wOffset, ws, count, groups, steps, panel);
-    apply(panel, groups, steps, x + xOffset, xStride, tokens, acc + accOffset, rowStride, first);
+    apply(panel, groups, steps, x + xOffset, xStride, tokens, acc + accOffset, rowStride, first, tileCopy(panel, groups, kv));
 #else
     (void) w; (void) wOffset; (void) ws; (void) count; (void) x; (void) xOffset; (void) xStride; (void) tokens; (void) kv;
     (void) acc; (void) accOffset; (void) rowStride; (void) first; (void) scratch;
@@ -205,7 +213,7 @@ void gptoss_gemm_bf16(int64_t data, int64_t first, int32_t cols, int32_t count, 
     float *panel = aligned(scratch);
     int groups = (count + GR - 1) / GR;
     bf16Pack((const uint16_t *) (intptr_t) data + first + from, cols, count, groups, kc, panel);
-    apply(panel, groups, kc / 16, x + xOffset, xStride, tokens, acc + accOffset, rowStride, firstBlock);
+    apply(panel, groups, kc / 16, x + xOffset, xStride, tokens, acc + accOffset, rowStride, firstBlock, tileCopy(panel, groups, kc));
 #else
     (void) data; (void) first; (void) cols; (void) count; (void) from; (void) kc; (void) x; (void) xOffset; (void) xStride;
     (void) tokens; (void) acc; (void) accOffset; (void) rowStride; (void) firstBlock; (void) scratch;
@@ -222,7 +230,7 @@ void gptoss_gemm_mxfp4(int64_t blocks, int64_t scales, int64_t block, int32_t bl
     int groups = (count + GR - 1) / GR;
     int64_t b0 = block + from / 32;
     mxfp4Pack((const uint8_t *) (intptr_t) blocks + b0 * 16, (const uint8_t *) (intptr_t) scales + b0, blocksPerRow, count, groups, kc, panel);
-    apply(panel, groups, kc / 16, x + xOffset, xStride, tokens, acc + accOffset, rowStride, firstBlock);
+    apply(panel, groups, kc / 16, x + xOffset, xStride, tokens, acc + accOffset, rowStride, firstBlock, tileCopy(panel, groups, kc));
 #else
     (void) blocks; (void) scales; (void) block; (void) blocksPerRow; (void) count; (void) from; (void) kc; (void) x; (void) xOffset;
     (void) xStride; (void) tokens; (void) acc; (void) accOffset; (void) rowStride; (void) firstBlock; (void) scratch;

@@ -138,6 +138,12 @@ public final class Gemm {
      */
     public static void rows(WeightMatrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
                             Scratch scratch, Epilogue epilogue) {
+        rows(m, row, count, x, xOffset, xStride, tokens, scratch, epilogue, true);
+    }
+
+    /** {@link #rows}, with {@code nativeGemm} false always through the Java micro-kernels (tests compare both). */
+    static void rows(WeightMatrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
+                     Scratch scratch, Epilogue epilogue, boolean nativeGemm) {
         int P = m.decodedLength(), kcMax = depth(P), rowsPadded = (count + R - 1) / R * R;
         if (xStride < stride(m)) throw new IllegalArgumentException("token stride " + xStride + " < " + stride(m));
         Objects.checkFromIndexSize(row, count, m.rows());
@@ -146,7 +152,7 @@ public final class Gemm {
         int rowStride = tokens * L;  // acc vector of row r, token t at r·rowStride + t·L
         if (BF16_DIRECT && tokens < FEW_TOKENS && m instanceof Bf16Matrix b && P % (2 * L) == 0) {
             bf16(b, row, count, x, xOffset, xStride, tokens, acc, rowStride);
-        } else if (tokens >= GemmKernels.MIN_TOKENS && GemmKernels.available()) {
+        } else if (nativeGemm && tokens >= GemmKernels.MIN_TOKENS && GemmKernels.available()) {
             nativePanels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);
         } else {
             panels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);

@@ -92,7 +92,7 @@ final class GemmKernels {
 
     /** Bytes of native scratch one call for {@code count} rows and a depth block of {@code kv} positions needs. */
     static long scratchBytes(int count, int kv) {
-        return (count + 3) / 4 * 4L * kv * Float.BYTES + 64;
+        return ((count + 3) / 4 * 4L * kv + 6L * (kv + 16)) * Float.BYTES + 64;
     }
 
     /** A depth block of an fp32 panel decoded in Java (row r at {@code w[wOffset + r·ws]}, kv positions, zero-padded). */
