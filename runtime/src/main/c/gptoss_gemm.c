@@ -71,11 +71,33 @@ __attribute__((target("avx512f,fma"))) static void tile1(const float *w, const f
  * aligned, XT_PAD floats between rows against cache-set conflicts): Java arrays are 16-byte aligned, and a 64-byte
  * load across two cache lines costs two. */
 #define XT_PAD 16
+
+/* Weights the next call will most likely decode (rows `rows` of `bytes` bytes, `stride` apart, and one line of
+ * scales per row where there are any), prefetched into L2 a slice per token tile while this block computes: the
+ * decode of a panel then finds its rows in L2 instead of waiting for memory (with no prefetch the cores sit idle
+ * while a thread's 128 KiB BF16 panel arrives). Prefetches never fault, so a guess past the tensor is harmless. */
+typedef struct {
+    const char *base;
+    long stride;
+    int rows, bytes;
+    const char *scales;
+    long scaleStride;
+} Ahead;
 __attribute__((target("avx512f,fma")))
-static void apply(const float *panel, int groups, int steps, const float *x, long xs, int tokens, float *acc, long rowStride, int first, float *xt) {
+static void apply(const float *panel, int groups, int steps, const float *x, long xs, int tokens, float *acc, long rowStride, int first, float *xt,
+                  const Ahead *ahead) {
     long groupFloats = (long) steps * 64, xts = (long) steps * 16 + XT_PAD;
-    for (int t = 0; t < tokens;) {
+    int tiles = tokens / 6, rest = tokens % 6, tile = 0;
+    tiles += rest / 4 + rest % 4 / 2 + rest % 2;
+    for (int t = 0; t < tokens; tile++) {
         int n = tokens - t >= 6 ? 6 : tokens - t >= 4 ? 4 : tokens - t >= 2 ? 2 : 1;
+        if (ahead) {
+            for (int r = tile * ahead->rows / tiles; r < (tile + 1) * ahead->rows / tiles; r++) {
+                const char *row = ahead->base + r * ahead->stride;
+                for (int b = 0; b < ahead->bytes; b += 64) _mm_prefetch(row + b, _MM_HINT_T1);
+                if (ahead->scales) _mm_prefetch(ahead->scales + r * ahead->scaleStride, _MM_HINT_T1);
+            }
+        }
         for (int j = 0; j < n; j++) {
             const float *src = x + (t + j) * xs;
             for (int k = 0; k < steps; k++) _mm512_store_ps(xt + j * xts + k * 16, _mm512_loadu_ps(src + k * 16));
@@ -197,7 +219,7 @@ void gptoss_gemm_f32(const float *w, int32_t wOffset, int32_t ws, int32_t count,
     float *panel = aligned(scratch);
     int groups = (count + GR - 1) / GR, steps = kv / 16;
     pack(w + wOffset, ws, count, groups, steps, panel);
-    apply(panel, groups, steps, x + xOffset, xStride, tokens, acc + accOffset, rowStride, first, tileCopy(panel, groups, kv));
+    apply(panel, groups, steps, x + xOffset, xStride, tokens, acc + accOffset, rowStride, first, tileCopy(panel, groups, kv), 0);
 #else
     (void) w; (void) wOffset; (void) ws; (void) count; (void) x; (void) xOffset; (void) xStride; (void) tokens; (void) kv;
     (void) acc; (void) accOffset; (void) rowStride; (void) first; (void) scratch;
@@ -212,8 +234,14 @@ void gptoss_gemm_bf16(int64_t data, int64_t first, int32_t cols, int32_t count, 
 #ifdef GPTOSS_GEMM_X86
     float *panel = aligned(scratch);
     int groups = (count + GR - 1) / GR;
-    bf16Pack((const uint16_t *) (intptr_t) data + first + from, cols, count, groups, kc, panel);
-    apply(panel, groups, kc / 16, x + xOffset, xStride, tokens, acc + accOffset, rowStride, firstBlock, tileCopy(panel, groups, kc));
+    const uint16_t *d = (const uint16_t *) (intptr_t) data + first;
+    bf16Pack(d + from, cols, count, groups, kc, panel);
+    /* next: the same rows' next depth block, else the next rows' first block (the next unit, usually) */
+    int next = from + kc < cols;
+    const uint16_t *nd = next ? d + from + kc : d + (long) count * cols;
+    int nkc = next ? (cols - from - kc < kc ? cols - from - kc : kc) : (cols < kc ? cols : kc);
+    Ahead ahead = {(const char *) nd, (long) cols * 2, count, nkc * 2, 0, 0};
+    apply(panel, groups, kc / 16, x + xOffset, xStride, tokens, acc + accOffset, rowStride, firstBlock, tileCopy(panel, groups, kc), &ahead);
 #else
     (void) data; (void) first; (void) cols; (void) count; (void) from; (void) kc; (void) x; (void) xOffset; (void) xStride;
     (void) tokens; (void) acc; (void) accOffset; (void) rowStride; (void) firstBlock; (void) scratch;
@@ -230,7 +258,12 @@ void gptoss_gemm_mxfp4(int64_t blocks, int64_t scales, int64_t block, int32_t bl
     int groups = (count + GR - 1) / GR;
     int64_t b0 = block + from / 32;
     mxfp4Pack((const uint8_t *) (intptr_t) blocks + b0 * 16, (const uint8_t *) (intptr_t) scales + b0, blocksPerRow, count, groups, kc, panel);
-    apply(panel, groups, kc / 16, x + xOffset, xStride, tokens, acc + accOffset, rowStride, firstBlock, tileCopy(panel, groups, kc));
+    int cols = blocksPerRow * 32, next = from + kc < cols;
+    int64_t nb0 = next ? b0 + kc / 32 : block + (int64_t) count * blocksPerRow;
+    int nkc = next ? (cols - from - kc < kc ? cols - from - kc : kc) : (cols < kc ? cols : kc);
+    Ahead ahead = {(const char *) (intptr_t) blocks + nb0 * 16, (long) blocksPerRow * 16, count, nkc / 2,
+                   (const char *) (intptr_t) scales + nb0, blocksPerRow};
+    apply(panel, groups, kc / 16, x + xOffset, xStride, tokens, acc + accOffset, rowStride, firstBlock, tileCopy(panel, groups, kc), &ahead);
 #else
     (void) blocks; (void) scales; (void) block; (void) blocksPerRow; (void) count; (void) from; (void) kc; (void) x; (void) xOffset;
     (void) xStride; (void) tokens; (void) acc; (void) accOffset; (void) rowStride; (void) firstBlock; (void) scratch;
