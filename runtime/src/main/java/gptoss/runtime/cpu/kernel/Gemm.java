@@ -48,10 +48,13 @@ public final class Gemm {
     public static final int T = 6;
     /**
      * Output rows a thread claims at a time with many tokens. Even, so SwiGLU gate/linear pairs never straddle two
-     * units. 64 for the native GEMM (a 256 KiB panel in L2; one thread, 5760 × 2880 × 128 tokens: 183 GFLOP/s against
-     * 172 at 32 rows, each token tile being copied and read from L1 once per unit), 32 for the Java one.
+     * units. 128 for the native GEMM, 32 for the Java one. The native GEMM copies each tile of 6 token rows and reads
+     * it from L1 for every 4-row group of the unit, and all token rows (1.5 MB for 128 tokens of 2880) come from L3
+     * once per unit: more rows per unit spread that over more FMAs (JMH {@code MatMulBenchmark} 5760 × 2880 × 128
+     * tokens, 2 threads, GFLOP per CPU-second: 32 rows 120–129, 64 rows 128–142, 128 rows 137–161, 256 rows
+     * 137–141; a one-thread C harness: 32 rows 172, 64 rows 183 GFLOP/s).
      */
-    private static final int UNIT_ROWS = Integer.getInteger("gptoss.gemm.unitRows", GemmKernels.available() ? 64 : 32);
+    private static final int UNIT_ROWS = Integer.getInteger("gptoss.gemm.unitRows", GemmKernels.available() ? 128 : 32);
     /** Output rows a thread claims at a time with fewer than {@link #FEW_TOKENS} tokens: 16 whole rows in flight. */
     private static final int FEW_UNIT_ROWS = Integer.getInteger("gptoss.gemm.fewUnitRows", 16);
     private static final int FEW_TOKENS = 16;
