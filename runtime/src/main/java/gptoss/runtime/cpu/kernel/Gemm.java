@@ -34,6 +34,10 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  *       bits in registers (two integer operations per 2L weights) over whole rows, so the weights stream from
  *       memory once, interleaved with the FMAs (single thread, 2 tokens: 2.0 ms against 6.1 through the panel,
  *       whose decode and FMAs run in turn and leave memory idle half of the time; 8 tokens: 3.3 against 6.4).</li>
+ *   <li>From {@link GemmKernels#MIN_TOKENS} tokens, where the native library was built for AVX-512, the same blocks
+ *       run in C ({@link GemmKernels}: panel decoded natively for BF16 and MXFP4, 128-row units, the same 4 × 6
+ *       micro-kernel without the bounds checks C2 puts on each load): the same products in the same order, so
+ *       the same bits (GemmTest compares both).</li>
  *   <li>After the last block each accumulator is folded as {@link Lanes#sum(FloatVector)} folds.</li>
  * </ul>
  * Token rows are read where they lie ({@link #stride}: whole vectors, zero beyond the layout's length); no packing.
