@@ -3,8 +3,10 @@ package gptoss.runtime.cpu.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.Objects;
 
 import static gptoss.runtime.cpu.kernel.Lanes.F;
 import static gptoss.runtime.cpu.kernel.Lanes.L;
@@ -32,6 +34,10 @@ import static gptoss.runtime.cpu.kernel.Lanes.L;
  *       bits in registers (two integer operations per 2L weights) over whole rows, so the weights stream from
  *       memory once, interleaved with the FMAs (single thread, 2 tokens: 2.0 ms against 6.1 through the panel,
  *       whose decode and FMAs run in turn and leave memory idle half of the time; 8 tokens: 3.3 against 6.4).</li>
+ *   <li>From {@link GemmKernels#MIN_TOKENS} tokens, where the native library was built for AVX-512, the same blocks
+ *       run in C ({@link GemmKernels}: panel decoded natively for BF16 and MXFP4, 128-row units, the same 4 × 6
+ *       micro-kernel without the bounds checks C2 puts on each load): the same products in the same order, so
+ *       the same bits (GemmTest compares both).</li>
  *   <li>After the last block each accumulator is folded as {@link Lanes#sum(FloatVector)} folds.</li>
  * </ul>
  * Token rows are read where they lie ({@link #stride}: whole vectors, zero beyond the layout's length); no packing.
@@ -44,8 +50,15 @@ public final class Gemm {
     public static final int R = 4;
     /** Token rows of the widest micro-kernel. */
     public static final int T = 6;
-    /** Output rows a thread claims at a time with many tokens. Even, so SwiGLU gate/linear pairs never straddle two units. */
-    private static final int UNIT_ROWS = Integer.getInteger("gptoss.gemm.unitRows", 32);
+    /**
+     * Output rows a thread claims at a time with many tokens. Even, so SwiGLU gate/linear pairs never straddle two
+     * units. 128 for the native GEMM, 32 for the Java one. The native GEMM copies each tile of 6 token rows and reads
+     * it from L1 for every 4-row group of the unit, and all token rows (1.5 MB for 128 tokens of 2880) come from L3
+     * once per unit: more rows per unit spread that over more FMAs (JMH {@code MatMulBenchmark} 5760 × 2880 × 128
+     * tokens, 2 threads, GFLOP per CPU-second: 32 rows 120–129, 64 rows 128–142, 128 rows 137–161, 256 rows
+     * 137–141; a one-thread C harness: 32 rows 172, 64 rows 183 GFLOP/s).
+     */
+    private static final int UNIT_ROWS = Integer.getInteger("gptoss.gemm.unitRows", GemmKernels.available() ? 128 : 32);
     /** Output rows a thread claims at a time with fewer than {@link #FEW_TOKENS} tokens: 16 whole rows in flight. */
     private static final int FEW_UNIT_ROWS = Integer.getInteger("gptoss.gemm.fewUnitRows", 16);
     private static final int FEW_TOKENS = 16;
@@ -105,6 +118,13 @@ public final class Gemm {
     /** Work memory of one thread (grows, never shrinks). */
     public static final class Scratch {
         private float[] panel = new float[0], partial = new float[0], result = new float[0];
+        private MemorySegment packed = MemorySegment.NULL;
+
+        /** At least n bytes of native memory for {@link GemmKernels}' packed panel (freed with the scratch). */
+        MemorySegment packed(long n) {
+            if (packed.byteSize() < n) packed = Arena.ofAuto().allocate(n, 64);
+            return packed;
+        }
 
         float[] panel(int n) {
             if (panel.length < n) panel = new float[n];
@@ -129,12 +149,22 @@ public final class Gemm {
      */
     public static void rows(WeightMatrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
                             Scratch scratch, Epilogue epilogue) {
+        rows(m, row, count, x, xOffset, xStride, tokens, scratch, epilogue, true);
+    }
+
+    /** {@link #rows}, with {@code nativeGemm} false always through the Java micro-kernels (tests compare both). */
+    static void rows(WeightMatrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
+                     Scratch scratch, Epilogue epilogue, boolean nativeGemm) {
         int P = m.decodedLength(), kcMax = depth(P), rowsPadded = (count + R - 1) / R * R;
         if (xStride < stride(m)) throw new IllegalArgumentException("token stride " + xStride + " < " + stride(m));
+        Objects.checkFromIndexSize(row, count, m.rows());
+        Objects.checkFromIndexSize(xOffset, (tokens - 1) * (long) xStride + stride(m), x.length);
         float[] acc = scratch.partial(rowsPadded * tokens * L);
         int rowStride = tokens * L;  // acc vector of row r, token t at r·rowStride + t·L
         if (BF16_DIRECT && tokens < FEW_TOKENS && m instanceof Bf16Matrix b && P % (2 * L) == 0) {
             bf16(b, row, count, x, xOffset, xStride, tokens, acc, rowStride);
+        } else if (nativeGemm && tokens >= GemmKernels.MIN_TOKENS && GemmKernels.available()) {
+            nativePanels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);
         } else {
             panels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);
         }
@@ -150,6 +180,33 @@ public final class Gemm {
             c[i] = v.lane(0);
         }
         epilogue.write(row, count, tokens, c, 0, tokens);
+    }
+
+    /**
+     * {@link GemmKernels}: per depth block the rows decoded once into a packed panel (BF16 and MXFP4 natively,
+     * other formats by their Java decode), then the native micro-kernels over every token.
+     */
+    private static void nativePanels(WeightMatrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
+                                     Scratch scratch, float[] acc, int rowStride) {
+        int P = m.decodedLength(), kcMax = depth(P);
+        MemorySegment packed = scratch.packed(GemmKernels.scratchBytes(count, kcMax));
+        float[] w = null;
+        for (int k0 = 0; k0 < P; k0 += kcMax) {
+            int kc = Math.min(kcMax, P - k0), kv = (kc + L - 1) / L * L;
+            boolean first = k0 == 0;
+            if (m instanceof Bf16Matrix b && b.segment().isNative() && m.cols() % (2 * L) == 0) {
+                GemmKernels.bf16(b.segment().address(), b.rowByte(row) / 2, m.cols(), count, k0, kc, x, xOffset + k0, xStride, tokens,
+                        acc, 0, rowStride, first, packed);
+            } else if (m instanceof Mxfp4Matrix q && q.blockSegment().isNative() && q.scaleSegment().isNative()) {
+                GemmKernels.mxfp4(q.blockSegment().address(), q.scaleSegment().address(), q.firstBlockOf(row), q.blocksPerRow(), count, k0, kc,
+                        x, xOffset + k0, xStride, tokens, acc, 0, rowStride, first, packed);
+            } else {
+                if (w == null) w = scratch.panel(count * kcMax);
+                m.decode(row, count, k0, kc, w, 0, kcMax);
+                if (kv > kc) for (int r = 0; r < count; r++) Arrays.fill(w, r * kcMax + kc, r * kcMax + kv, 0f);
+                GemmKernels.f32(w, 0, kcMax, count, x, xOffset + k0, xStride, tokens, kv, acc, 0, rowStride, first, packed);
+            }
+        }
     }
 
     /** Any format: each depth block of the rows decoded once into the L1 panel, then the panel kernels. */

@@ -61,6 +61,6 @@ public final class Lanes {
 
     /** A one-line description for logs: e.g. "512-bit vectors (16 floats), native MXFP4 kernel (AVX-512)". */
     public static String describe() {
-        return F.vectorBitSize() + "-bit vectors (" + L + " floats)" + (FAST ? ", " + NativeKernels.describe() + ", " + GgmlKernels.describe() : ", scalar MXFP4/BF16 kernels");
+        return F.vectorBitSize() + "-bit vectors (" + L + " floats)" + (FAST ? ", " + NativeKernels.describe() + ", " + GgmlKernels.describe() + ", " + GemmKernels.describe() : ", scalar MXFP4/BF16 kernels");
     }
 }

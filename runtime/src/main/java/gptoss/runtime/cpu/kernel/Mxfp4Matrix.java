@@ -220,4 +220,22 @@ final class Mxfp4Matrix extends WeightMatrix {
     public float dotScalar(int row, float[] x, int xOffset) {
         return tensor.dotScalar((firstBlock + (long) row * blocksPerRow) * BLOCK, x, xOffset, cols);
     }
+
+    // For the native GEMM (GemmKernels): the codes and scales of the whole tensor, and where a row's blocks start.
+
+    MemorySegment blockSegment() {
+        return blocks;
+    }
+
+    MemorySegment scaleSegment() {
+        return scales;
+    }
+
+    long firstBlockOf(int row) {
+        return firstBlock + (long) row * blocksPerRow;
+    }
+
+    int blocksPerRow() {
+        return blocksPerRow;
+    }
 }

@@ -30,6 +30,11 @@ class GemmTest {
 
     /** out[t·N + o] for all rows of m, through Gemm in units of {@code unit} rows. */
     static float[] product(WeightMatrix m, float[] x, int tokens, int unit) {
+        return product(m, x, tokens, unit, true);
+    }
+
+    /** {@link #product}; with {@code nativeGemm} false through Gemm's Java micro-kernels even where the native GEMM runs. */
+    static float[] product(WeightMatrix m, float[] x, int tokens, int unit, boolean nativeGemm) {
         int K = m.cols(), N = m.rows(), stride = Gemm.stride(m) + 3; // a wider stride than needed, as callers may use
         VectorLayout layout = m.decodeLayout();
         float[] arranged = new float[5 + tokens * stride];
@@ -42,7 +47,7 @@ class GemmTest {
                 for (int t = 0; t < n; t++) out[t * N + row + r] = c[cOffset + r * cStride + t];
             }
         };
-        for (int row = 0; row < N; row += unit) Gemm.rows(m, row, Math.min(unit, N - row), arranged, 5, stride, tokens, scratch, sink);
+        for (int row = 0; row < N; row += unit) Gemm.rows(m, row, Math.min(unit, N - row), arranged, 5, stride, tokens, scratch, sink, nativeGemm);
         return out;
     }
 
@@ -128,6 +133,49 @@ class GemmTest {
                         + "); its owner converts it this session, and then this check passes");
             }
             assertTrue(same, format + ": single-row dot differs from the documented order, " + first);
+        }
+    }
+
+    /**
+     * The native GEMM ({@link GemmKernels}, from {@link GemmKernels#MIN_TOKENS} tokens) against Gemm's Java
+     * micro-kernels and, per token, the Java single-row kernel ({@code dot}, which the test above ties to the
+     * documented order) and the scalar order model: bit for bit, for 1..40, 128 and 200 tokens, row counts that are
+     * no multiple of the 4-row micro-tile, depths that end inside a depth block (1056 = 1024 + 32) or fit in one,
+     * units of 8 to 64 rows. BF16 and MXFP4 are decoded natively; Q8_0 and F16 go through their Java decode.
+     */
+    @ParameterizedTest
+    @CsvSource({"bf16,37,2880", "bf16,70,1056", "bf16,5,96", "mxfp4,37,2880", "mxfp4,70,1056", "mxfp4,9,160", "q8_0,11,2880", "f16,6,100"})
+    void nativeGemmGivesTheBitsOfTheJavaGemmAndTheSingleRowKernels(String format, int rows, int cols) {
+        Assumptions.assumeTrue(GemmKernels.available(), GemmKernels.describe());
+        SplittableRandom random = new SplittableRandom(rows * 7L + cols);
+        int[] counts = IntStream.concat(IntStream.rangeClosed(1, 40), IntStream.of(128, 200)).toArray();
+        int maxTokens = 200;
+        try (Arena arena = Arena.ofConfined()) {
+            long offset = 3L * cols;
+            FloatTensor t = tensor(format, arena, offset + (long) rows * cols + 64, random);
+            WeightMatrix m = WeightMatrix.of(t, offset, rows, cols), java = WeightMatrix.javaKernels(t, offset, rows, cols);
+            float[] x = RandomTensors.gaussian(maxTokens * cols, random);
+            boolean bySingleRow = format.equals("bf16") || format.equals("mxfp4");
+            float[] expected = new float[maxTokens * rows], arranged = new float[java.dotLayout().length(cols)];
+            for (int tok = 0; tok < maxTokens; tok++) {
+                java.dotLayout().arrange(x, tok * cols, cols, arranged, 0);
+                for (int r = 0; r < rows; r++) {
+                    // the order model for 3 tokens (it sorts positions per call: slow), the single-row kernel for the rest
+                    expected[tok * rows + r] = tok < 3 ? ordered(t, offset + (long) r * cols, cols, m.decodeLayout(), x, tok * cols)
+                            : bySingleRow ? java.dot(r, arranged, 0) : Float.NaN;
+                }
+            }
+            for (int tokens : counts) {
+                int unit = new int[]{8, 16, 32, 64}[tokens % 4];
+                float[] nat = product(m, x, tokens, unit, true), jav = product(m, x, tokens, unit, false);
+                for (int i = 0; i < tokens * rows; i++) {
+                    String where = format + " " + tokens + " tokens, unit " + unit + ": token " + i / rows + " row " + i % rows;
+                    if (!Float.isNaN(expected[i])) {
+                        assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(nat[i]), where + ": " + expected[i] + " vs native " + nat[i]);
+                    }
+                    assertEquals(Float.floatToRawIntBits(jav[i]), Float.floatToRawIntBits(nat[i]), where + ": Java GEMM " + jav[i] + " vs native " + nat[i]);
+                }
+            }
         }
     }
 

@@ -1,0 +1,130 @@
+package gptoss.runtime.cpu.kernel;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The native GEMM micro-kernels ({@code runtime/src/main/c/gptoss_gemm.c}, AVX-512) that {@link Gemm} runs for
+ * {@link #MIN_TOKENS} tokens or more: one depth block of a unit's rows decoded once into a packed fp32 panel (BF16
+ * and MXFP4 decoded natively, other formats by their Java {@code decode}), then applied to every token by a 4 × 6
+ * register-blocked micro-kernel in the package's summation order. Same products in the same order as Gemm's Java
+ * micro-kernels, so the same bits; those stay the fallback (no library, no AVX-512, {@code -Dgptoss.kernels=java},
+ * or {@code -Dgptoss.gemm.native=false}).
+ * <p>
+ * Calls are "critical" downcalls (heap arrays passed directly, no thread-state transition); one call is one depth
+ * block of one unit (at most 64 rows × 1024 positions × the chunk's tokens: tens to hundreds of µs).
+ */
+final class GemmKernels {
+    /** Tokens from which Gemm runs these kernels; fewer tokens keep their Java paths (the small-batch kernels). */
+    static final int MIN_TOKENS = 16;
+
+    private static final MethodHandle F32, BF16, MXFP4;
+    private static final boolean AVAILABLE;
+    private static final String STATUS;
+
+    static {
+        MethodHandle f32 = null, bf16 = null, mxfp4 = null;
+        boolean available = false;
+        String status;
+        if (NativeKernels.javaChosen()) {
+            status = "Java GEMM (" + NativeKernels.PROPERTY + "=java)";
+        } else if (!Boolean.parseBoolean(System.getProperty("gptoss.gemm.native", "true"))) {
+            status = "Java GEMM (gptoss.gemm.native=false)";
+        } else if (Lanes.L != 16) {
+            status = "Java GEMM (" + Lanes.L + " float lanes; the native GEMM needs 16)";
+        } else {
+            try {
+                SymbolLookup lib = NativeKernels.library();
+                if (lib == null) {
+                    status = "Java GEMM (no native library: the build had no C compiler)";
+                } else {
+                    Linker linker = Linker.nativeLinker();
+                    int lanes = (int) linker.downcallHandle(lib.findOrThrow("gptoss_gemm_lanes"), FunctionDescriptor.of(JAVA_INT)).invokeExact();
+                    if (lanes == Lanes.L) {
+                        Linker.Option critical = Linker.Option.critical(true);
+                        f32 = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_f32"), FunctionDescriptor.ofVoid(
+                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), critical);
+                        bf16 = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_bf16"), FunctionDescriptor.ofVoid(
+                                JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), critical);
+                        mxfp4 = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_mxfp4"), FunctionDescriptor.ofVoid(
+                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), critical);
+                        available = true;
+                        status = "native GEMM (AVX-512, 4x6 micro-kernel)";
+                    } else {
+                        status = "Java GEMM (the native GEMM needs AVX-512)";
+                    }
+                }
+            } catch (Throwable e) {
+                f32 = bf16 = mxfp4 = null;
+                available = false;
+                status = "Java GEMM (native library failed to load: " + e + ")";
+            }
+        }
+        F32 = f32;
+        BF16 = bf16;
+        MXFP4 = mxfp4;
+        AVAILABLE = available;
+        STATUS = status;
+    }
+
+    private GemmKernels() {
+    }
+
+    /** Whether the native GEMM runs. */
+    static boolean available() {
+        return AVAILABLE;
+    }
+
+    /** Which GEMM runs, for logs. */
+    static String describe() {
+        return STATUS;
+    }
+
+    /** Bytes of native scratch one call for {@code count} rows and a depth block of {@code kv} positions needs. */
+    static long scratchBytes(int count, int kv) {
+        return ((count + 3) / 4 * 4L * kv + 6L * (kv + 16)) * Float.BYTES + 64;
+    }
+
+    /** A depth block of an fp32 panel decoded in Java (row r at {@code w[wOffset + r·ws]}, kv positions, zero-padded). */
+    static void f32(float[] w, int wOffset, int ws, int count, float[] x, int xOffset, int xStride, int tokens, int kv,
+                    float[] acc, int accOffset, int rowStride, boolean first, MemorySegment scratch) {
+        try {
+            F32.invokeExact(MemorySegment.ofArray(w), wOffset, ws, count, MemorySegment.ofArray(x), xOffset, xStride, tokens, kv,
+                    MemorySegment.ofArray(acc), accOffset, rowStride, first ? 1 : 0, scratch.address());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native GEMM", e);
+        }
+    }
+
+    /** Positions [from, from + kc) of {@code count} BF16 rows, row r from element {@code first + r·cols} of the tensor at {@code data}. */
+    static void bf16(long data, long first, int cols, int count, int from, int kc, float[] x, int xOffset, int xStride, int tokens,
+                     float[] acc, int accOffset, int rowStride, boolean firstBlock, MemorySegment scratch) {
+        try {
+            BF16.invokeExact(data, first, cols, count, from, kc, MemorySegment.ofArray(x), xOffset, xStride, tokens,
+                    MemorySegment.ofArray(acc), accOffset, rowStride, firstBlock ? 1 : 0, scratch.address());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native GEMM", e);
+        }
+    }
+
+    /** Positions [from, from + kc) of {@code count} MXFP4 rows, row r from block {@code block + r·blocksPerRow} of the tensor at (blocks, scales). */
+    static void mxfp4(long blocks, long scales, long block, int blocksPerRow, int count, int from, int kc, float[] x, int xOffset, int xStride,
+                      int tokens, float[] acc, int accOffset, int rowStride, boolean firstBlock, MemorySegment scratch) {
+        try {
+            MXFP4.invokeExact(blocks, scales, block, blocksPerRow, count, from, kc, MemorySegment.ofArray(x), xOffset, xStride, tokens,
+                    MemorySegment.ofArray(acc), accOffset, rowStride, firstBlock ? 1 : 0, scratch.address());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native GEMM", e);
+        }
+    }
+}
