@@ -156,10 +156,10 @@ final class BenchCommand implements Callable<Integer> {
                 int context = Math.min(promptTokens, 128);
                 batch1 = new double[repetitions];
                 batchN = new double[repetitions];
-                batchDecode(engine, sequences, context, 2, random); // warm-up of the multi-row kernels
+                batchDecode(engine, sequences, context, 2, random, false); // warm-up of the multi-row kernels
                 for (int r = 0; r < repetitions; r++) {
-                    batch1[r] = batchDecode(engine, 1, context, genTokens, random);
-                    batchN[r] = batchDecode(engine, sequences, context, genTokens, random);
+                    batch1[r] = batchDecode(engine, 1, context, genTokens, random, model.profileKernels);
+                    batchN[r] = batchDecode(engine, sequences, context, genTokens, random, model.profileKernels);
                     System.err.printf(Locale.ROOT, "batched decode %d/%d: 1 sequence %.2f tok/s, %d sequences %.2f tok/s%n",
                             r + 1, repetitions, batch1[r], sequences, batchN[r]);
                 }
@@ -203,9 +203,10 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * Aggregate decode rate of {@code n} sequences stepped together (one {@link Engine#decode} call per step), each
-     * after its own random prompt of {@code context} tokens: n × steps / time, in tokens per second.
+     * after its own random prompt of {@code context} tokens: n × steps / time, in tokens per second. With
+     * {@code profile} (--profile-kernels), prints the timed steps' kernel times per step.
      */
-    private static double batchDecode(Engine engine, int n, int context, int steps, SplittableRandom random) {
+    private static double batchDecode(Engine engine, int n, int context, int steps, SplittableRandom random, boolean profile) {
         int V = engine.config().vocabSize();
         Sequence[] seqs = new Sequence[n];
         int[] tokens = new int[n];
@@ -218,14 +219,29 @@ final class BenchCommand implements Callable<Integer> {
                 engine.forward(seqs[i], prompt, false, logits);
                 tokens[i] = argmax(logits);
             }
+            if (profile) engine.placement().backends().forEach(Backend::drainKernelTimings);
             long start = System.nanoTime();
             for (int s = 0; s < steps; s++) {
                 float[] rows = engine.decode(seqs, tokens);
                 for (int i = 0; i < n; i++) tokens[i] = argmax(rows, i * V, V);
             }
-            return (double) n * steps * 1e9 / (System.nanoTime() - start);
+            long nanos = System.nanoTime() - start;
+            if (profile) printStepProfile(engine, n, steps, nanos);
+            return (double) n * steps * 1e9 / nanos;
         } finally {
             for (Sequence s : seqs) if (s != null) s.close();
+        }
+    }
+
+    /** One line per backend: the step time and each kernel's milliseconds (and calls) per step, largest first. */
+    private static void printStepProfile(Engine engine, int n, int steps, long nanos) {
+        for (Backend b : engine.placement().backends()) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "step profile, %d sequence%s (%s): %.2f ms per step",
+                    n, n == 1 ? "" : "s", b.name(), nanos / 1e6 / steps));
+            b.drainKernelTimings().entrySet().stream().sorted((a, z) -> Long.compare(z.getValue().nanos(), a.getValue().nanos()))
+                    .forEach(e -> line.append(String.format(Locale.ROOT, "; %s %.2f (%d)", e.getKey(),
+                            e.getValue().nanos() / 1e6 / steps, e.getValue().calls() / steps)));
+            System.err.println(line);
         }
     }
 

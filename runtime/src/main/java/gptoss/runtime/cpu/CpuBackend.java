@@ -8,6 +8,7 @@ import gptoss.runtime.backend.Backend;
 import gptoss.runtime.backend.KvCache;
 import gptoss.runtime.backend.TokenBatch;
 import gptoss.runtime.cpu.kernel.Attention;
+import gptoss.runtime.cpu.kernel.BatchKernels;
 import gptoss.runtime.cpu.kernel.Gemm;
 import gptoss.runtime.cpu.kernel.VectorLayout;
 import gptoss.runtime.cpu.kernel.WeightMatrix;
@@ -339,6 +340,7 @@ public final class CpuBackend implements Backend {
         private final int[] outOffset = new int[MAX], outStride = new int[MAX];
         private final boolean[] swiglu = new boolean[MAX];
         private final boolean[] rowByRow = new boolean[MAX];  // one token after the other through the single-row kernels
+        private final boolean[] batch = new boolean[MAX];     // 2..15 tokens through the native small-batch kernels
         private final int[] firstUnit = new int[MAX + 1];
         private int segments, tokens, unitRows;
 
@@ -362,7 +364,8 @@ public final class CpuBackend implements Backend {
             outOffset[s] = oOffset;
             outStride[s] = oStride;
             swiglu[s] = glu;
-            rowByRow[s] = tokens == 1 || (!Gemm.pays(m, tokens) && m.dotLayout() == m.decodeLayout());
+            batch[s] = BatchKernels.supports(m, tokens);
+            rowByRow[s] = tokens == 1 || (!batch[s] && !Gemm.pays(m, tokens) && m.dotLayout() == m.decodeLayout());
             int units = rowByRow[s] ? (glu ? m.rows() / 2 : m.rows()) : (m.rows() + unitRows - 1) / unitRows;
             firstUnit[s + 1] = firstUnit[s] + units;
         }
@@ -401,8 +404,9 @@ public final class CpuBackend implements Backend {
                     ts.epilogue.segment = s;
                     WeightMatrix m = matrix[s];
                     for (int unit = a; unit < b; unit++) {
-                        int row = unit * unitRows;
-                        Gemm.rows(m, row, Math.min(unitRows, m.rows() - row), in[s], 0, Gemm.stride(m), tokens, ts.gemm, ts.epilogue);
+                        int row = unit * unitRows, count = Math.min(unitRows, m.rows() - row);
+                        if (batch[s]) BatchKernels.rows(m, row, count, in[s], 0, Gemm.stride(m), tokens, ts.gemm, ts.epilogue);
+                        else Gemm.rows(m, row, count, in[s], 0, Gemm.stride(m), tokens, ts.gemm, ts.epilogue);
                     }
                 }
             }

@@ -89,6 +89,23 @@ final class Mxfp4Matrix extends WeightMatrix {
         return nativeKernel;
     }
 
+    /** For {@link BatchKernels} (native only): the tensor's code and scale addresses, this matrix's first block, blocks per row. */
+    long blocksAddress() {
+        return blocksAddress;
+    }
+
+    long scalesAddress() {
+        return scalesAddress;
+    }
+
+    long firstBlock() {
+        return firstBlock;
+    }
+
+    int blocksPerRow() {
+        return blocksPerRow;
+    }
+
     @Override
     public VectorLayout dotLayout() {
         return VectorLayout.SPLIT;

@@ -1,0 +1,117 @@
+package gptoss.runtime.cpu.kernel;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.util.Objects;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The native small-batch kernels ({@code runtime/src/main/c/gptoss_batch.c}, AVX-512) for products of
+ * {@link #MIN_TOKENS}..{@link #MAX_TOKENS} token rows with BF16 or MXFP4 weights (a batched decode step, the few
+ * tokens routed to one expert in it): a tile of up to 8 weight rows × up to 8 tokens of accumulators in registers,
+ * each weight read from memory once for all tokens and decoded in registers, rows streamed with prefetch. The
+ * same summation order and bits as the single-row kernels ({@link WeightMatrix#dot}) and {@link Gemm} (tested
+ * bit for bit in {@code BatchKernelsTest}).
+ * <p>
+ * Why: in a batched decode step (8 sequences on bench-m) the Java small-batch path ({@link Bf16Kernels}) took about
+ * 5× the single-token time for the BF16 products, and MXFP4 experts with 2..7 tokens ran the single-row kernel once
+ * per token, reading their weights once per token (README, Performance, issue 12).
+ * <p>
+ * Off with {@code -Dgptoss.kernels=java} (as {@link NativeKernels}), with {@code -Dgptoss.batch.native=false}
+ * (this path only), where the build had no C compiler or the CPU lacks AVX-512: then the Java kernels run.
+ */
+public final class BatchKernels {
+    /** Token rows from which, and up to which, these kernels take a product. */
+    public static final int MIN_TOKENS = 2, MAX_TOKENS = 15;
+    static final String PROPERTY = "gptoss.batch.native";
+
+    private static final MethodHandle BF16, MXFP4;
+    private static final boolean AVAILABLE;
+    private static final String STATUS;
+
+    static {
+        MethodHandle bf16 = null, mxfp4 = null;
+        boolean available = false;
+        String status;
+        if (NativeKernels.javaChosen() || !Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
+            status = "Java small-batch kernels (chosen)";
+        } else if (Lanes.L != 16) {
+            status = "Java small-batch kernels (" + Lanes.L + " float lanes; the native kernels need 16)";
+        } else {
+            try {
+                SymbolLookup lib = NativeKernels.library();
+                if (lib == null) {
+                    status = "Java small-batch kernels (no native library)";
+                } else {
+                    Linker linker = Linker.nativeLinker();
+                    int cpu = (int) linker.downcallHandle(lib.findOrThrow("gptoss_batch_lanes"), FunctionDescriptor.of(JAVA_INT)).invokeExact();
+                    if (cpu == Lanes.L) {
+                        Linker.Option critical = Linker.Option.critical(true);
+                        bf16 = linker.downcallHandle(lib.findOrThrow("gptoss_batch_bf16"), FunctionDescriptor.ofVoid(
+                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), critical);
+                        mxfp4 = linker.downcallHandle(lib.findOrThrow("gptoss_batch_mxfp4"), FunctionDescriptor.ofVoid(
+                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), critical);
+                        available = true;
+                        status = "native BF16/MXFP4 small-batch kernels (AVX-512)";
+                    } else {
+                        status = "Java small-batch kernels (the native kernels need AVX-512)";
+                    }
+                }
+            } catch (Throwable e) {
+                bf16 = mxfp4 = null;
+                available = false;
+                status = "Java small-batch kernels (native library failed to load: " + e + ")";
+            }
+        }
+        BF16 = bf16;
+        MXFP4 = mxfp4;
+        AVAILABLE = available;
+        STATUS = status;
+    }
+
+    private BatchKernels() {
+    }
+
+    /** Which small-batch kernels run, for logs. */
+    public static String describe() {
+        return STATUS;
+    }
+
+    /** Whether {@link #rows} computes the product of {@code m} with this many token rows. */
+    public static boolean supports(WeightMatrix m, int tokens) {
+        if (!AVAILABLE || tokens < MIN_TOKENS || tokens > MAX_TOKENS) return false;
+        return (m instanceof Bf16Matrix b && b.isNative()) || (m instanceof Mxfp4Matrix x && x.isNative());
+    }
+
+    /**
+     * Rows {@code [row, row + count)} of {@code m} times token rows {@code x[xOffset + t·xStride ..]} for t < tokens
+     * (in {@code m.decodeLayout()}): the finished [count × tokens] block ({@code c[r·tokens + t]}) goes to
+     * {@code epilogue}, as {@link Gemm#rows} gives it. Only where {@link #supports} says so.
+     */
+    public static void rows(WeightMatrix m, int row, int count, float[] x, int xOffset, int xStride, int tokens,
+                            Gemm.Scratch scratch, Gemm.Epilogue epilogue) {
+        if (!supports(m, tokens)) throw new IllegalStateException("no native small-batch kernel for " + m + " × " + tokens);
+        Objects.checkFromIndexSize(row, count, m.rows());
+        int k = m.cols();
+        if (xStride < k) throw new IllegalArgumentException("token stride " + xStride + " < " + k);
+        Objects.checkFromIndexSize(xOffset, (long) (tokens - 1) * xStride + k, x.length);
+        float[] c = scratch.result(count * tokens);
+        try {
+            if (m instanceof Bf16Matrix b) {
+                BF16.invokeExact(b.segment().address(), b.rowByte(0) / 2, k, MemorySegment.ofArray(x), xOffset, xStride, tokens, row, count, MemorySegment.ofArray(c));
+            } else {
+                Mxfp4Matrix q = (Mxfp4Matrix) m;
+                MXFP4.invokeExact(q.blocksAddress(), q.scalesAddress(), q.firstBlock(), q.blocksPerRow(), MemorySegment.ofArray(x), xOffset, xStride, tokens, row, count, MemorySegment.ofArray(c));
+            }
+        } catch (Throwable e) {
+            throw new IllegalStateException("native small-batch kernel", e);
+        }
+        epilogue.write(row, count, tokens, c, 0, tokens);
+    }
+}
