@@ -34,14 +34,14 @@ import java.util.List;
 final class StepStage extends Stage {
     final int layers, maxRows, k, E, H, V, heads;
     final IntArray tokens;      // [maxRows] token ids of the rows
-    final IntArray headParams;  // Params for the head: rows 0 when no logits are wanted from this execution
-    final FloatArray logits;    // [maxRows, V]
+    final IntArray headParams;  // Params for the head: its rows from FIRST_ROW (0 when no logits are wanted from this execution)
+    final FloatArray logits;    // [maxRows, V]: the head's rows from 0
     final FloatArray routing;   // [L, maxRows, 2k + E]: ids (as floats), weights, router logits of each row
     final FloatArray residuals; // [L + 1, maxRows, H]
     final FloatArray[] keys, values; // [L][pool slots, KV]
     private final IntArray ids; // routes: [rowTiles·16·k] expert ids, [same] slots grouped by expert, [E + 1] group starts
     private final List<Layer> perLayer = new ArrayList<>();
-    private final WorkerGrid embed, headNorm;
+    private final WorkerGrid embed, pick, headNorm;
     private final Product unembed;
 
     /** Grids of one layer. */
@@ -50,7 +50,7 @@ final class StepStage extends Stage {
     }
 
     StepStage(ModelConfig c, ModelWeights w, DeviceArrays arrays, Buffers b, KvPagePool fullPool, KvPagePool slidingPool, int ring,
-              GridScheduler scheduler) {
+              int matvecRows, GridScheduler scheduler) {
         super("step", "step", scheduler);
         layers = c.numLayers();
         maxRows = b.maxRows;
@@ -138,23 +138,26 @@ final class StepStage extends Stage {
                     .task("route" + l, RoutingKernels::route, ctx, b.routerLogits, ids, weights, routing, b.tables, b.params, E, k,
                             l * maxRows * (2 * k + E), rowTiles)
                     .task("gateUp" + l, ExpertKernels::gateUpRoutedDecode, ctx, b.normed, blocks1, scales1, bias1, hidden, ids,
-                            b.tables, b.params, H, I, alpha, limit, g.gateUp().lanes(), k)
+                            b.tables, b.params, H, I, alpha, limit, g.gateUp().lanes(), k, rowTiles, matvecRows)
                     .task("gateUpTiled" + l, ExpertKernels::gateUpRoutedTiled, ctx, b.normed, blocks1, scales1, bias1, hidden, ids,
-                            b.tables, b.params, H, I, alpha, limit, k, rowTiles)
+                            b.tables, b.params, H, I, alpha, limit, k, rowTiles, matvecRows)
                     .task("down" + l, ExpertKernels::downRoutedDecode, ctx, hidden, blocks2, scales2, bias2, expertOut, ids,
-                            b.tables, b.params, H, I, g.down().lanes(), k)
+                            b.tables, b.params, H, I, g.down().lanes(), k, rowTiles, matvecRows)
                     .task("downTiled" + l, ExpertKernels::downRoutedTiled, ctx, hidden, blocks2, scales2, bias2, expertOut, ids,
-                            b.tables, b.params, H, I, k, rowTiles)
+                            b.tables, b.params, H, I, k, rowTiles, matvecRows)
                     .task("combine" + l, RoutingKernels::combine, ctx, expertOut, weights, b.x, b.params, H, k)
                     .task("snap" + (l + 1), RoutingKernels::snapshot, ctx, b.x, residuals, b.params, H, (l + 1) * maxRows * H);
         }
         FloatArray finalScale = arrays.floats(w.finalNorm());
         ShortArray unembedding = arrays.bf16("unembedding", w.unembedding());
         FloatArray noBias = new FloatArray(1);
+        FloatArray headRows = arrays.zeros((long) maxRows * H);
+        pick = grid("pick", RoutingKernels.LOCAL, 1);
         headNorm = grid("headNorm", NormKernels.LOCAL, 1);
         unembed = Product.dense(this, "unembed", V, H);
-        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, finalScale, unembedding, noBias)
-                .task("headNorm", NormKernels::rmsNorm, ctx, b.x, finalScale, b.normed, headParams, H, eps)
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, finalScale, unembedding, noBias, headRows)
+                .task("pick", RoutingKernels::pickRows, ctx, b.x, headRows, headParams, H)
+                .task("headNorm", NormKernels::rmsNorm, ctx, headRows, finalScale, b.normed, headParams, H, eps)
                 .task("unembed", MatmulKernels::product, ctx, b.normed, unembedding, noBias, logits, b.tables, headParams, H, V, 0,
                         unembed.lanes())
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits, routing, residuals);
@@ -163,9 +166,10 @@ final class StepStage extends Stage {
 
     /**
      * Sizes every grid for {@code rows} rows (products tiled or not, attention by prefill tiles or decode rows) and
-     * returns the profiler labels of the tasks.
+     * the head for {@code headRows} of them (tiled or not: {@code headTiled}), and returns the profiler labels of the
+     * tasks that work.
      */
-    List<String> size(int rows, boolean tiled, boolean prefillAttention, int tileCount) {
+    List<String> size(int rows, boolean tiled, boolean prefillAttention, int tileCount, int headRows, boolean headTiled) {
         int r = Math.max(1, rows);
         long local = AttentionKernels.LOCAL;
         List<String> labels = new ArrayList<>();
@@ -184,22 +188,26 @@ final class StepStage extends Stage {
                 g.combine().setGlobalWork((long) r * RoutingKernels.LOCAL, 1, 1);
                 labels.addAll(List.of("norm" + layer, g.qkv().size(rows, tiled), "rope" + layer, label("att" + layer, prefillAttention),
                         g.out().size(rows, tiled), "mlpNorm" + layer, g.router().size(rows, tiled), "route" + layer,
-                        g.gateUp().size(rows, tiled), g.down().size(rows, tiled), "combine" + layer));
+                        "combine" + layer));
+                labels.addAll(g.gateUp().size(rows, tiled));
+                labels.addAll(g.down().size(rows, tiled));
             }
             g.snapshot().setGlobalWork((long) r * RoutingKernels.LOCAL, 1, 1);
             labels.add("snap" + l);
         }
-        headNorm.setGlobalWork((long) r * NormKernels.LOCAL, 1, 1);
-        labels.add("headNorm");
-        labels.add(unembed.size(rows, tiled));
+        pick.setGlobalWork((long) Math.max(1, headRows) * RoutingKernels.LOCAL, 1, 1);
+        headNorm.setGlobalWork((long) Math.max(1, headRows) * NormKernels.LOCAL, 1, 1);
+        if (headRows > 0) labels.addAll(List.of("pick", "headNorm"));
+        labels.add(unembed.size(headRows, headTiled));
         return labels;
     }
 
     /**
-     * The grids of a routed expert product, a decode kernel and a tiled one (both launched; the unused one as one
-     * idle work-group of its shape). Decode: (⌈outputs / (LOCAL / lanes)⌉·LOCAL, rows·k) with work-groups
-     * (LOCAL, 1), one column per (row, slot). Tiled: (⌈tiledOutputs / 16⌉·16, tileRows·16) with (16, 16)
-     * work-groups, tileRows = experts × row tiles per expert.
+     * The grids of a routed expert product, a decode kernel and a tiled one, both launched. Decode:
+     * (⌈outputs / (LOCAL / lanes)⌉·LOCAL, rows·k) with work-groups (LOCAL, 1), one column per (row, slot); it works
+     * on the slots of experts with at most matvecRows slots. Tiled, in a step of more than matvecRows rows:
+     * (⌈tiledOutputs / 16⌉·16, tileRows·16) with (16, 16) work-groups, tileRows = experts × row tiles per expert,
+     * working on the experts with more; otherwise one idle work-group of its shape.
      */
     record Routed(String task, WorkerGrid decode, String tiledTask, WorkerGrid tiled, int outputs, int tiledOutputs, int lanes, int tileRows, int k) {
         static Routed of(Stage stage, String task, String tiledTask, int outputs, int tiledOutputs, int lanes, int tileRows, int k) {
@@ -207,17 +215,17 @@ final class StepStage extends Stage {
                     outputs, tiledOutputs, lanes, tileRows, k);
         }
 
-        /** Sizes both grids for {@code rows} rows run one way and returns the profiler label of the kernel that works. */
-        String size(int rows, boolean useTiled) {
+        /** Sizes both grids for {@code rows} rows and returns the profiler labels of the kernels that may work. */
+        List<String> size(int rows, boolean useTiled) {
             int perGroup = ExpertKernels.LOCAL / lanes;
-            boolean decodeWorks = rows > 0 && !useTiled, tiledWorks = rows > 0 && useTiled;
+            boolean decodeWorks = rows > 0, tiledWorks = rows > 0 && useTiled;
             decode.setGlobalWork(decodeWorks ? (long) (outputs + perGroup - 1) / perGroup * ExpertKernels.LOCAL : ExpertKernels.LOCAL,
                     decodeWorks ? (long) rows * k : 1, 1);
             decode.setLocalWork(ExpertKernels.LOCAL, 1, 1);
             tiled.setGlobalWork(tiledWorks ? roundUp(tiledOutputs, ExpertKernels.TILE) : ExpertKernels.TILE,
                     tiledWorks ? (long) tileRows * ExpertKernels.TILE : ExpertKernels.TILE, 1);
             tiled.setLocalWork(ExpertKernels.TILE, ExpertKernels.TILE, 1);
-            return useTiled ? label(tiledTask, true) : label(task, false);
+            return useTiled ? List.of(label(task, false), label(tiledTask, true)) : List.of(label(task, false));
         }
     }
 }
