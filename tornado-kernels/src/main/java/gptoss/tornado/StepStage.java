@@ -3,7 +3,6 @@ package gptoss.tornado;
 import gptoss.model.checkpoint.LayerWeights;
 import gptoss.model.checkpoint.ModelWeights;
 import gptoss.model.config.ModelConfig;
-import gptoss.tornado.kernels.AttentionKernels;
 import gptoss.tornado.kernels.ExpertKernels;
 import gptoss.tornado.kernels.MatmulKernels;
 import gptoss.tornado.kernels.NormKernels;
@@ -11,7 +10,6 @@ import gptoss.tornado.kernels.Params;
 import gptoss.tornado.kernels.RoutingKernels;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
@@ -24,29 +22,29 @@ import java.util.List;
 
 /**
  * A whole forward step as one task graph, for a backend that holds the whole model: embedding lookup of the
- * token ids, then per layer the attention sub-block (as {@link AttentionStage}), MoE norm and router, the router
- * decision ({@link RoutingKernels#route}), the chosen experts read from the layer's full expert arrays by the ids
- * in a device array, their combine in router order with the residual add; then the head. The residual stream
+ * token ids, then per layer the attention sub-block with the MoE norm and router ({@link AttentionBlock}, as in
+ * {@link AttentionStage}), the router decision ({@link RoutingKernels#route}), the chosen experts read from the
+ * layer's full expert arrays by the ids in a device array (each expert the decode or the tiled way by its slot
+ * count, as the host-orchestrated path chooses), their combine in router order with the residual add; then the
+ * head, on the rows whose logits are wanted. The residual stream
  * never leaves the device: per execution the token ids, positions and page lists go in and the logits of the rows
  * that want them come out. Routing decisions and residual rows are copied to record arrays, read back only for
  * listeners.
  */
 final class StepStage extends Stage {
-    final int layers, maxRows, k, E, H, V, heads;
+    final int layers, maxRows, k, E, H, V;
     final IntArray tokens;      // [maxRows] token ids of the rows
     final IntArray headParams;  // Params for the head: its rows from FIRST_ROW (0 when no logits are wanted from this execution)
     final FloatArray logits;    // [maxRows, V]: the head's rows from 0
     final FloatArray routing;   // [L, maxRows, 2k + E]: ids (as floats), weights, router logits of each row
     final FloatArray residuals; // [L + 1, maxRows, H]
-    final FloatArray[] keys, values; // [L][pool slots, KV]
     private final IntArray ids; // routes: [rowTiles·16·k] expert ids, [same] slots grouped by expert, [E + 1] group starts
     private final List<Layer> perLayer = new ArrayList<>();
     private final WorkerGrid embed, pick, headNorm;
     private final Product unembed;
 
-    /** Grids of one layer. */
-    private record Layer(WorkerGrid norm, Product qkv, WorkerGrid rope, WorkerGrid attention, Product out, WorkerGrid mlpNorm,
-                         Product router, WorkerGrid route, Routed gateUp, Routed down, WorkerGrid combine, WorkerGrid snapshot) {
+    /** Tasks of one layer: the attention block with the router, then the routed experts. */
+    private record Layer(AttentionBlock attention, WorkerGrid route, Routed gateUp, Routed down, WorkerGrid combine, WorkerGrid snapshot) {
     }
 
     StepStage(ModelConfig c, ModelWeights w, DeviceArrays arrays, Buffers b, KvPagePool fullPool, KvPagePool slidingPool, int ring,
@@ -58,8 +56,7 @@ final class StepStage extends Stage {
         E = c.numExperts();
         H = c.hiddenSize();
         V = c.vocabSize();
-        heads = c.numHeads();
-        int Q = c.qDim(), KV = c.kvDim(), D = c.headDim(), I = c.intermediateSize();
+        int I = c.intermediateSize();
         float eps = (float) c.rmsNormEps();
         tokens = new IntArray(maxRows);
         headParams = new IntArray(Params.SIZE);
@@ -72,8 +69,6 @@ final class StepStage extends Stage {
         FloatArray hidden = arrays.zeros((long) maxRows * k * I);
         FloatArray expertOut = arrays.zeros((long) maxRows * k * H);
         ShortArray embedding = arrays.bf16("embedding", w.embedding());
-        keys = new FloatArray[layers];
-        values = new FloatArray[layers];
         int[] all = new int[E];
         for (int e = 0; e < E; e++) all[e] = e;
         KernelContext ctx = new KernelContext();
@@ -85,21 +80,11 @@ final class StepStage extends Stage {
                 .task("embed", RoutingKernels::embed, ctx, tokens, embedding, b.x, b.tables, b.params, H);
         WorkerGrid snap0 = grid("snap0", RoutingKernels.LOCAL, 1);
         graph.task("snap0", RoutingKernels::snapshot, ctx, b.x, residuals, b.params, H, 0);
-        perLayer.add(new Layer(null, null, null, null, null, null, null, null, null, null, null, snap0));
+        perLayer.add(new Layer(null, null, null, null, null, snap0));
         for (int l = 0; l < layers; l++) {
             LayerWeights lw = w.layers().get(l);
-            boolean sliding = c.isSliding(l);
-            KvPagePool pool = sliding ? slidingPool : fullPool;
-            int window = sliding ? c.slidingWindow() : 0, ringSlots = sliding ? ring : 0, tableSlot = sliding ? 2 : 1;
-            FloatArray normScale = arrays.floats(lw.attnNorm());
-            ShortArray wqkv = arrays.bf16("layer " + l + " q/k/v weights", lw.wq(), lw.wk(), lw.wv());
-            FloatArray bqkv = arrays.floats(lw.bq(), lw.bk(), lw.bv());
-            FloatArray sinks = arrays.floats(lw.sinks());
-            ShortArray wo = arrays.bf16("layer " + l + " output projection", lw.wo());
-            FloatArray bo = arrays.floats(lw.bo());
-            FloatArray mlpScale = arrays.floats(lw.mlpNorm());
-            ShortArray wr = arrays.bf16("layer " + l + " router", lw.router());
-            FloatArray br = arrays.floats(lw.routerBias());
+            AttentionBlock attention = new AttentionBlock(this, Integer.toString(l), l, c, lw, arrays, b,
+                    c.isSliding(l) ? slidingPool : fullPool, ring, ctx);
             long mlp1Elements = 2L * I * H, mlp2Elements = (long) H * I;
             ByteArray blocks1 = arrays.mxfp4(lw.mlp1(), all, mlp1Elements, H, false);
             ByteArray scales1 = arrays.mxfp4(lw.mlp1(), all, mlp1Elements, H, true);
@@ -107,34 +92,13 @@ final class StepStage extends Stage {
             ByteArray scales2 = arrays.mxfp4(lw.mlp2(), all, mlp2Elements, I, true);
             FloatArray bias1 = arrays.floats(lw.mlp1Bias());
             FloatArray bias2 = arrays.floats(lw.mlp2Bias());
-            keys[l] = arrays.zeros((long) pool.slots() * KV);
-            values[l] = arrays.zeros((long) pool.slots() * KV);
-            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, normScale, wqkv, bqkv, sinks, wo, bo, mlpScale, wr, br,
-                    blocks1, scales1, blocks2, scales2, bias1, bias2, keys[l], values[l]);
-
-            Layer g = new Layer(grid("norm" + l, NormKernels.LOCAL, 1), Product.dense(this, "qkv" + l, Q + 2 * KV, H),
-                    grid("rope" + l, AttentionKernels.LOCAL, 1), grid("att" + l, AttentionKernels.LOCAL, 1),
-                    Product.dense(this, "out" + l, H, Q), grid("mlpNorm" + l, NormKernels.LOCAL, 1),
-                    Product.dense(this, "router" + l, E, H), grid("route" + l, 1, 1),
+            Layer g = new Layer(attention, grid("route" + l, 1, 1),
                     Routed.of(this, "gateUp" + l, "gateUpTiled" + l, I, 2 * I, MatmulKernels.lanes(H / 2), E * rowTiles, k),
                     Routed.of(this, "down" + l, "downTiled" + l, H, H, MatmulKernels.lanes(I / 2), E * rowTiles, k),
                     grid("combine" + l, RoutingKernels.LOCAL, 1), grid("snap" + (l + 1), RoutingKernels.LOCAL, 1));
             perLayer.add(g);
             float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
-            float scale = (float) (1.0 / Math.sqrt(D));
-            TaskGraph t = graph;
-            t.task("norm" + l, NormKernels::rmsNorm, ctx, b.x, normScale, b.normed, b.params, H, eps)
-                    .task("qkv" + l, MatmulKernels::product, ctx, b.normed, wqkv, bqkv, b.qkv, b.tables, b.params, H, Q + 2 * KV,
-                            Params.HAS_BIAS, g.qkv().lanes())
-                    .task("rope" + l, AttentionKernels::ropeAndStore, ctx, b.qkv, b.cos, b.sin, b.rowMeta, b.pageTable, keys[l], values[l],
-                            b.params, c.numHeads(), c.numKvHeads(), D, ringSlots, tableSlot)
-                    .task("att" + l, AttentionKernels::attention, ctx, b.qkv, keys[l], values[l], sinks, b.rowMeta, b.pageTable, b.tiles,
-                            b.attention, b.params, c.numHeads(), c.numKvHeads(), D, window, ringSlots, tableSlot, scale)
-                    .task("out" + l, MatmulKernels::product, ctx, b.attention, wo, bo, b.x, b.tables, b.params, Q, H,
-                            Params.HAS_BIAS | Params.ACCUMULATE, g.out().lanes())
-                    .task("mlpNorm" + l, NormKernels::rmsNorm, ctx, b.x, mlpScale, b.normed, b.params, H, eps)
-                    .task("router" + l, MatmulKernels::product, ctx, b.normed, wr, br, b.routerLogits, b.tables, b.params, H, E,
-                            Params.HAS_BIAS, g.router().lanes())
+            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, blocks1, scales1, blocks2, scales2, bias1, bias2)
                     .task("route" + l, RoutingKernels::route, ctx, b.routerLogits, ids, weights, routing, b.tables, b.params, E, k,
                             l * maxRows * (2 * k + E), rowTiles)
                     .task("gateUp" + l, ExpertKernels::gateUpRoutedDecode, ctx, b.normed, blocks1, scales1, bias1, hidden, ids,
@@ -171,7 +135,6 @@ final class StepStage extends Stage {
      */
     List<String> size(int rows, boolean tiled, boolean prefillAttention, int tileCount, int headRows, boolean headTiled) {
         int r = Math.max(1, rows);
-        long local = AttentionKernels.LOCAL;
         List<String> labels = new ArrayList<>();
         embed.setGlobalWork((long) r * RoutingKernels.LOCAL, 1, 1);
         labels.add("embed");
@@ -179,16 +142,10 @@ final class StepStage extends Stage {
             Layer g = perLayer.get(l);
             if (l > 0) {
                 int layer = l - 1;
-                g.norm().setGlobalWork((long) r * NormKernels.LOCAL, 1, 1);
-                g.rope().setGlobalWork(r * local, 1, 1);
-                if (rows == 0) g.attention().setGlobalWork(local, 1, 1);
-                else g.attention().setGlobalWork((prefillAttention ? tileCount : rows) * local, heads, 1);
-                g.mlpNorm().setGlobalWork((long) r * NormKernels.LOCAL, 1, 1);
                 g.route().setGlobalWork(1, 1, 1);
                 g.combine().setGlobalWork((long) r * RoutingKernels.LOCAL, 1, 1);
-                labels.addAll(List.of("norm" + layer, g.qkv().size(rows, tiled), "rope" + layer, label("att" + layer, prefillAttention),
-                        g.out().size(rows, tiled), "mlpNorm" + layer, g.router().size(rows, tiled), "route" + layer,
-                        "combine" + layer));
+                labels.addAll(g.attention().size(rows, tiled, prefillAttention, tileCount));
+                labels.addAll(List.of("route" + layer, "combine" + layer));
                 labels.addAll(g.gateUp().size(rows, tiled));
                 labels.addAll(g.down().size(rows, tiled));
             }
