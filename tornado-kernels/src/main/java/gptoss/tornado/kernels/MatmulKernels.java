@@ -66,11 +66,19 @@ public final class MatmulKernels {
             int wBase = o * K;
             for (int t = 0; t < rows; t++) {
                 int xBase = t * K;
-                float sum = 0f;
+                // Two independent sums (elements lane + 2j·lanes and lane + (2j+1)·lanes): a single one makes every
+                // step wait for the previous fused multiply-add, which bounds devices that run a work-item's loop as
+                // scalar code (PoCL on CPUs); on GPUs the second sum is instruction-level parallelism for free.
+                float sum = 0f, sum2 = 0f;
                 if (o < O) {
-                    for (int k = lane; k < K; k += lanes) sum += DecodeTables.bf16(w, wBase + k, tables) * in.get(xBase + k);
+                    int k = lane;
+                    for (; k + lanes < K; k += 2 * lanes) {
+                        sum += DecodeTables.bf16(w, wBase + k, tables) * in.get(xBase + k);
+                        sum2 += DecodeTables.bf16(w, wBase + k + lanes, tables) * in.get(xBase + k + lanes);
+                    }
+                    if (k < K) sum += DecodeTables.bf16(w, wBase + k, tables) * in.get(xBase + k);
                 }
-                partial[lid] = sum;
+                partial[lid] = sum + sum2;
                 ctx.localBarrier();
                 for (int stride = lanes / 2; stride > 0; stride >>= 1) {
                     if (lane < stride) partial[lid] += partial[lid + stride];
