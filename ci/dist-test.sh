@@ -27,4 +27,8 @@ tr = [json.loads(x) for x in open("$T/trace.jsonl")]
 ok = all(ids[r["layer"], r["pos"]].tolist() == r["experts"] for r in tr)
 print("router choices equal:", ok, len(tr), "decisions"); assert ok
 PY
+echo "== profile heatmaps (java.desktop, headless, without the X11 libraries)"
+echo "{\"tokens\": [$PROMPT]}" > "$T/prompts.jsonl"
+run profile --model "$G" --input "$T/prompts.jsonl" --out "$T/profile" --max-tokens 2 2>&1 | tail -1
+file "$T/profile/load-heatmap.png" | grep -q "PNG image" && echo "load-heatmap.png: a PNG"
 echo "== bench"; run bench --backend tornado --model "${BENCH_MODEL:-$G}" --prompt-tokens "${PP:-32}" --gen-tokens "${TG:-16}" --repetitions 1 --json --profile-kernels

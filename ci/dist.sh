@@ -35,8 +35,17 @@ mkdir -p "$OUT/bin" "$OUT/lib" "$OUT/tornadovm/share/java/tornado" "$OUT/tornado
 echo "== Java runtime (jlink)"
 # Ours (jdeps: java.base, java.desktop for the profile heatmaps, java.sql for Jackson's date types, jdk.incubator.vector,
 # jdk.management, jdk.unsupported), TornadoVM's and Graal's (java.logging, java.management, jdk.internal.vm.ci).
+# Left out of java.desktop: the X11 toolkit, splash screen, sound and JPEG libraries (the heatmaps draw headless PNGs).
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,java.sql,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,jdk.internal.vm.ci \
-  --strip-debug --no-header-files --no-man-pages --compress zip-9 --output "$OUT/runtime"
+  --strip-debug --no-header-files --no-man-pages --compress zip-9 --vm server \
+  --exclude-files '**/libawt_xawt.so,**/libsplashscreen.so,**/libjsound.so,**/libjavajpeg.so' --output "$OUT/runtime"
+# The JDK's native libraries carry full symbol tables (libjvm.so: 5 MB of its 30); the dynamic symbols stay, so
+# they still link and a crash report still names exported functions.
+if command -v strip >/dev/null; then
+  find "$OUT/runtime" -name '*.so' -exec strip --strip-unneeded {} +
+else
+  echo "note: no strip (binutils) found; the runtime's native libraries keep their symbol tables"
+fi
 
 echo "== TornadoVM run-time parts from $TVM ($BACKENDS)"
 cp -r "$TVM/lib" "$OUT/tornadovm/"
@@ -84,7 +93,7 @@ fi
 # OpenCL drivers built on LLVM (PoCL) replace the JVM's signal handlers; the JVM's chaining library keeps them.
 [[ -f "$HERE/runtime/lib/libjsig.so" ]] && export LD_PRELOAD="$HERE/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 # shellcheck disable=SC2086
-exec "$JAVA" "@$ARGFILE" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dtornado.recover.bailout=False \
+exec "$JAVA" "@$ARGFILE" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dtornado.recover.bailout=False -Djava.awt.headless=true \
   ${GPTOSS_JAVA_OPTS:-} -cp "$HERE/lib/*" gptoss.cli.Main "$@"
 LAUNCHER
 chmod +x "$OUT/bin/gptoss"

@@ -115,7 +115,7 @@ public final class TornadoBackend implements Backend {
         attention = new AttentionStage[L];
         routers = new RouterStage[L];
         experts = new ExpertStage[L];
-        step = settings.resident() && holdsEverything(shard) ? add(new StepStage(c, w, arrays, b, fullPool, slidingPool, ringSlots, scheduler)) : null;
+        step = settings.resident() && holdsEverything(shard) ? add(new StepStage(c, w, arrays, b, fullPool, slidingPool, ringSlots, matvecRows, scheduler)) : null;
         for (int l = 0; l < L && step == null; l++) {
             var lw = w.layers().get(l);
             if (shard.hasAttention(l)) {
@@ -189,7 +189,7 @@ public final class TornadoBackend implements Backend {
                     case RouterStage r -> r.size(1, tiled);
                     case ExpertStage e -> e.size(1, tiled);
                     case HeadStage h -> h.size(1, tiled);
-                    case StepStage st -> st.size(0, tiled, false, 0);
+                    case StepStage st -> st.size(0, tiled, false, 0, 0, tiled);
                     default -> throw new IllegalStateException();
                 }
                 long t0 = System.nanoTime();
@@ -334,19 +334,22 @@ public final class TornadoBackend implements Backend {
             b.params.set(Params.RECORD, record);
             boolean last = start + rows == T;
             boolean wanted = logits != null && (allRows || last);
-            step.headParams.set(Params.ROWS, wanted ? rows : 0);
-            step.headParams.set(Params.MATVEC_ROWS, wanted && !tiled ? rows : 0);
-            step.headParams.set(Params.TILED_ROWS, wanted && tiled ? rows : 0);
-            List<String> active = step.size(rows, tiled, prefill, tileCount);
+            // The head runs on the rows whose logits are wanted (all, or the last), as the host-orchestrated path does.
+            int headRows = wanted ? (allRows ? rows : 1) : 0;
+            boolean headTiled = headRows > matvecRows;
+            step.headParams.set(Params.ROWS, headRows);
+            step.headParams.set(Params.FIRST_ROW, allRows ? 0 : rows - 1);
+            step.headParams.set(Params.MATVEC_ROWS, headTiled ? 0 : headRows);
+            step.headParams.set(Params.TILED_ROWS, headTiled ? headRows : 0);
+            List<String> active = step.size(rows, tiled, prefill, tileCount, headRows, headTiled);
             TornadoExecutionResult result = plan.withGraph(step.index).execute();
             executions++;
             uploaded += step.uploadBytes;
             long copyStart = System.nanoTime();
             if (wanted) {
-                int first = allRows ? 0 : rows - 1, count = allRows ? rows : 1;
-                readBack(result, step.logits, first * V, count * V);
-                MemorySegment.copy(step.logits.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, (long) first * V * 4, logits,
-                        logitsOffset + (allRows ? start * V : 0), count * V);
+                readBack(result, step.logits, 0, headRows * V);
+                MemorySegment.copy(step.logits.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, logits,
+                        logitsOffset + (allRows ? start * V : 0), headRows * V);
             }
             if (trace != null) {
                 int stride = 2 * k + E;

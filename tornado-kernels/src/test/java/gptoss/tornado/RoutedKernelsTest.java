@@ -21,6 +21,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,14 +29,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The device-side routing of the whole-step graph on its own, against host arithmetic written here: router
  * decision ({@link RoutingKernels#route}: top-k, ties to the lower id, softmax over the k), then the routed
  * expert kernels (decode and tiled, gate/up + SwiGLU and down) reading the chosen experts from one array of all
- * experts. Random MXFP4 weights, E = 4, k = 2, H = I = 64; 3 rows run the decode kernels, 20 the tiled ones.
+ * experts. Random MXFP4 weights, E = 4, k = 2, H = I = 64. The way is chosen per expert: one with at most 4 slots
+ * in the step runs the decode kernels, one with more the tiled ones. 3 rows: all decode; 8 rows: expert 3 (8 slots)
+ * tiled and the others (3, 3, 2 slots) decode in the same execution; 20 rows: (mostly) tiled.
  */
 class RoutedKernelsTest {
-    static final int H = 64, I = 64, E = 4, K = 2, MAX_ROWS = 32;
+    static final int H = 64, I = 64, E = 4, K = 2, MAX_ROWS = 32, MATVEC_ROWS = 4;
     static final float ALPHA = 1.702f, LIMIT = 7f;
 
     @ParameterizedTest
-    @ValueSource(ints = {3, 20})
+    @ValueSource(ints = {3, 8, 20})
     void routeThenRoutedExpertsMatchHostArithmetic(int rows) {
         TornadoTests.assumeTornado();
         Random r = new Random(rows);
@@ -45,12 +48,19 @@ class RoutedKernelsTest {
         FloatArray x = randomFloats(MAX_ROWS * H, r), logits = randomFloats(MAX_ROWS * E, r);
         float[] tie = {0f, 1f, 1f, 3f}; // row 1: expert 3 first, then a tie between 1 and 2 that 1 wins
         for (int e = 0; e < E; e++) logits.set(E + e, tie[e]);
+        if (rows == 8) {
+            // Every row picks expert 3 first and expert t mod 3 second (row 1 keeps its tie): 8, 3, 3, 2 slots.
+            for (int t = 0; t < rows; t++) {
+                if (t == 1) continue;
+                for (int e = 0; e < E; e++) logits.set(t * E + e, e == 3 ? 5f : e == t % 3 ? 4f : -1f - Math.abs(logits.get(t * E + e)));
+            }
+        }
         int rowTiles = (MAX_ROWS + ExpertKernels.TILE - 1) / ExpertKernels.TILE;
         IntArray routes = new IntArray(2 * rowTiles * ExpertKernels.TILE * K + E + 1);
         FloatArray weights = new FloatArray(2 * rowTiles * ExpertKernels.TILE * K), record = new FloatArray(MAX_ROWS * (2 * K + E));
         FloatArray hidden = new FloatArray(MAX_ROWS * K * I), out = new FloatArray(MAX_ROWS * K * H);
         FloatArray tables = DecodeTables.create();
-        boolean tiled = rows > 4;
+        boolean tiled = rows > MATVEC_ROWS;
         IntArray params = new IntArray(Params.SIZE);
         params.set(Params.ROWS, rows);
         params.set(Params.MATVEC_ROWS, tiled ? 0 : rows);
@@ -59,9 +69,9 @@ class RoutedKernelsTest {
 
         GridScheduler grids = new GridScheduler();
         grid(grids, "r.route", 1, 1, 1, 1);
-        decodeGrid(grids, "r.gateUp", I, lanes1, tiled ? 0 : rows);
+        decodeGrid(grids, "r.gateUp", I, lanes1, rows);
         tiledGrid(grids, "r.gateUpTiled", 2 * I, E * rowTiles, tiled);
-        decodeGrid(grids, "r.down", H, lanes2, tiled ? 0 : rows);
+        decodeGrid(grids, "r.down", H, lanes2, rows);
         tiledGrid(grids, "r.downTiled", H, E * rowTiles, tiled);
         KernelContext ctx = new KernelContext();
         TaskGraph g = new TaskGraph("r")
@@ -69,11 +79,13 @@ class RoutedKernelsTest {
                         routes, weights, record, hidden, out, params)
                 .task("route", RoutingKernels::route, ctx, logits, routes, weights, record, tables, params, E, K, 0, rowTiles)
                 .task("gateUp", ExpertKernels::gateUpRoutedDecode, ctx, x, blocks1, scales1, bias1, hidden, routes, tables, params,
-                        H, I, ALPHA, LIMIT, lanes1, K)
+                        H, I, ALPHA, LIMIT, lanes1, K, rowTiles, MATVEC_ROWS)
                 .task("gateUpTiled", ExpertKernels::gateUpRoutedTiled, ctx, x, blocks1, scales1, bias1, hidden, routes, tables, params,
-                        H, I, ALPHA, LIMIT, K, rowTiles)
-                .task("down", ExpertKernels::downRoutedDecode, ctx, hidden, blocks2, scales2, bias2, out, routes, tables, params, H, I, lanes2, K)
-                .task("downTiled", ExpertKernels::downRoutedTiled, ctx, hidden, blocks2, scales2, bias2, out, routes, tables, params, H, I, K, rowTiles)
+                        H, I, ALPHA, LIMIT, K, rowTiles, MATVEC_ROWS)
+                .task("down", ExpertKernels::downRoutedDecode, ctx, hidden, blocks2, scales2, bias2, out, routes, tables, params, H, I, lanes2, K,
+                        rowTiles, MATVEC_ROWS)
+                .task("downTiled", ExpertKernels::downRoutedTiled, ctx, hidden, blocks2, scales2, bias2, out, routes, tables, params, H, I, K,
+                        rowTiles, MATVEC_ROWS)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, routes, weights, hidden, out);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
             plan.withDevice(TornadoInstallation.device(TornadoTests.device())).withGridScheduler(grids).execute();
@@ -81,6 +93,9 @@ class RoutedKernelsTest {
             throw new IllegalStateException(e);
         }
 
+        int[] slots = new int[E];
+        for (int i = 0; i < rows * K; i++) slots[routes.get(i)]++;
+        if (rows == 8) assertArrayEquals(new int[]{3, 3, 2, 8}, slots, "slots per expert: both ways in one execution");
         float worstHidden = 0, worstOut = 0;
         for (int t = 0; t < rows; t++) {
             int[] ids = topK(logits, t);

@@ -9,18 +9,18 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * Number formats decoded inside kernels by table lookups and integer arithmetic only, because some OpenCL devices
  * (PoCL among them) have neither fp16 nor a working {@code Float.intBitsToFloat}. One float table holds them all:
  * <ul>
- *   <li>BF16 (raw 16 bits): with {@code se = bits >>> 7} (sign and exponent) and {@code m = bits & 0x7F},
- *       {@code value = m · SCALE[se] + LEADING[se]}, where {@code SCALE = ±2^(max(e,1) − 134)} and
- *       {@code LEADING = ±2^(e − 127)} for normal numbers, 0 for subnormals. Exact: the sum has 8 significant
- *       bits.</li>
+ *   <li>BF16 (raw 16 bits): with {@code se = bits >>> 7} (sign and exponent e) and {@code m = bits & 0x7F},
+ *       {@code value = (m | hidden) · SCALE[se]}, where {@code hidden = 0x80} for normal numbers (e ≠ 0, computed
+ *       with integer arithmetic), 0 for subnormals, and {@code SCALE = ±2^(max(e,1) − 134)}. Exact: an integer of
+ *       at most 8 bits times a power of two. One table lookup per weight (an earlier form, {@code m · SCALE[se] +
+ *       LEADING[se]}, took two; same values).</li>
  *   <li>FP4 E2M1 (a nibble): {@code FP4[code]}.</li>
  *   <li>E8M0 (an MXFP4 block scale byte): {@code 2^(byte − 127)}, byte 255 NaN (as {@link Mxfp4Tensor}).</li>
  * </ul>
  */
 public final class DecodeTables {
     public static final int BF16_SCALE = 0;
-    public static final int BF16_LEADING = 512;
-    public static final int FP4 = 1024;
+    public static final int FP4 = 512;
     public static final int E8M0 = FP4 + 16;
     public static final int SIZE = E8M0 + 256;
 
@@ -34,7 +34,6 @@ public final class DecodeTables {
             int e = se & 0xFF;
             float sign = (se & 0x100) != 0 ? -1f : 1f;
             t.set(BF16_SCALE + se, sign * Math.scalb(1.0f, Math.max(e, 1) - 134));
-            t.set(BF16_LEADING + se, e == 0 ? 0f : sign * Math.scalb(1.0f, e - 127));
         }
         for (int c = 0; c < 16; c++) t.set(FP4 + c, Mxfp4Tensor.FP4[c]);
         for (int b = 0; b < 256; b++) t.set(E8M0 + b, Mxfp4Tensor.E8M0[b]);
@@ -45,7 +44,8 @@ public final class DecodeTables {
     public static float bf16(ShortArray w, int i, FloatArray tables) {
         int bits = w.get(i) & 0xFFFF;
         int se = bits >>> 7;
-        return (bits & 0x7F) * tables.get(BF16_SCALE + se) + tables.get(BF16_LEADING + se);
+        int hidden = (((se & 0xFF) + 0xFF) >>> 8) << 7; // 0x80 unless the exponent is 0
+        return ((bits & 0x7F) | hidden) * tables.get(BF16_SCALE + se);
     }
 
     /** FP4 value of nibble {@code code} (0..15). */

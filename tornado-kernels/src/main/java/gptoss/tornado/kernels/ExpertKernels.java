@@ -189,25 +189,32 @@ public final class ExpertKernels {
     // router's choice read from a device array (RoutingKernels.route): slot s = t·k + slot of row t runs expert
     // routes[s] on input row t, its output is row s of y / out; routes also holds the slots grouped by expert
     // (order from rowTiles·16·k, starts from twice that, see RoutingKernels.route).
-    // Each comes as two kernels, a decode one and a tiled one, both launched every step (the unused one as a
-    // single idle work-group that computes on nothing and writes nothing): PoCL 6 mis-runs a kernel whose decode
+    // Each comes as two kernels, a decode one and a tiled one, both launched every step. Which way an expert's slots
+    // take is decided per expert, as the host-orchestrated path decides it per expert call: an expert with at most
+    // matvecLimit slots in the step runs the decode way, one with more the tiled way (the two ways sum in different
+    // orders, so a per-step choice gave other bits than the host-orchestrated path; ResidentPathTest). A step of at
+    // most matvecLimit rows has no tiled expert: the tiled kernel then runs as a single idle work-group that computes
+    // on nothing and writes nothing. PoCL 6 mis-runs a kernel whose decode
     // and tiled ways sit in the two arms of one branch with barriers in both when the decode arm has no loop
     // around its barriers (the outputs come out wrong with every argument bound right; the same decode code as a
     // kernel of its own is exact; RoutedKernelsTest). No kernel here returns early or branches around a barrier.
 
     /**
-     * Decode way of the routed gate/up + bias + SwiGLU: work-group column y = slot (rows·k of them), {@code lanes}
-     * threads per channel, {@code LOCAL / lanes} channels per work-group. x: [rows, H], y: [rows·k, I].
+     * Decode way of the routed gate/up + bias + SwiGLU: work-group column y = slot (rows·k of them; a slot whose
+     * expert has more than {@code matvecLimit} slots is left to the tiled way), {@code lanes} threads per channel,
+     * {@code LOCAL / lanes} channels per work-group. x: [rows, H], y: [rows·k, I].
      */
     public static void gateUpRoutedDecode(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray y,
                                           IntArray routes, FloatArray tables, IntArray params,
-                                          int H, int I, float alpha, float limit, int lanes, int k) {
+                                          int H, int I, float alpha, float limit, int lanes, int k, int rowTiles, int matvecLimit) {
         float[] gatePartial = ctx.allocateFloatLocalArray(LOCAL);
         float[] linearPartial = ctx.allocateFloatLocalArray(LOCAL);
         int bytesPerRow = H / 2;
         int blocksPerRow = H / BLOCK;
         int slot = ctx.groupIdy;
-        boolean active = slot < params.get(Params.MATVEC_ROWS) * k;
+        int startsAt = 2 * rowTiles * TILE * k;
+        int chosen = slot < params.get(Params.ROWS) * k ? routes.get(slot) : -1;
+        boolean active = chosen >= 0 && routes.get(startsAt + chosen + 1) - routes.get(startsAt + chosen) <= matvecLimit;
         int lid = ctx.localIdx;
         int lane = lid & (lanes - 1);
         int j = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
@@ -248,7 +255,7 @@ public final class ExpertKernels {
      */
     public static void gateUpRoutedTiled(KernelContext ctx, FloatArray x, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray y,
                                          IntArray routes, FloatArray tables, IntArray params,
-                                         int H, int I, float alpha, float limit, int k, int rowTiles) {
+                                         int H, int I, float alpha, float limit, int k, int rowTiles, int matvecLimit) {
         float[] weights = ctx.allocateFloatLocalArray(TILE * BLOCK);
         float[] inputs = ctx.allocateFloatLocalArray(TILE * BLOCK);
         float[] result = ctx.allocateFloatLocalArray(TILE * TILE);
@@ -261,12 +268,14 @@ public final class ExpertKernels {
         int orderAt = rowTiles * TILE * k;
         int startsAt = 2 * orderAt;
         int first = routes.get(startsAt + expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
-        int count = params.get(Params.TILED_ROWS) > 0 ? Math.min(TILE, routes.get(startsAt + expert + 1) - first) : 0;
+        int slots = routes.get(startsAt + expert + 1) - routes.get(startsAt + expert);
+        int count = params.get(Params.TILED_ROWS) > 0 && slots > matvecLimit ? Math.min(TILE, routes.get(startsAt + expert + 1) - first) : 0;
+        int steps = count > 0 ? blocksPerRow : 0; // an idle tile (the same in the whole work-group) skips the weights
         int firstRow = expert * 2 * I + c0;
         int slot = ly < count ? routes.get(orderAt + first + ly) : 0;
         int inRow = slot / k;
         float acc = 0f;
-        for (int block = 0; block < blocksPerRow; block++) {
+        for (int block = 0; block < steps; block++) {
             int row = firstRow + ly;
             int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
             float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);
@@ -288,12 +297,15 @@ public final class ExpertKernels {
 
     /** Decode way of the routed down projection + bias. y: [rows·k, I], out: [rows·k, H]. */
     public static void downRoutedDecode(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray out,
-                                        IntArray routes, FloatArray tables, IntArray params, int H, int I, int lanes, int k) {
+                                        IntArray routes, FloatArray tables, IntArray params, int H, int I, int lanes, int k, int rowTiles,
+                                        int matvecLimit) {
         float[] partial = ctx.allocateFloatLocalArray(LOCAL);
         int bytesPerRow = I / 2;
         int blocksPerRow = I / BLOCK;
         int slot = ctx.groupIdy;
-        boolean active = slot < params.get(Params.MATVEC_ROWS) * k;
+        int startsAt = 2 * rowTiles * TILE * k;
+        int chosen = slot < params.get(Params.ROWS) * k ? routes.get(slot) : -1;
+        boolean active = chosen >= 0 && routes.get(startsAt + chosen + 1) - routes.get(startsAt + chosen) <= matvecLimit;
         int lid = ctx.localIdx;
         int lane = lid & (lanes - 1);
         int o = ctx.groupIdx * (LOCAL / lanes) + lid / lanes;
@@ -318,7 +330,8 @@ public final class ExpertKernels {
 
     /** Tiled way of the routed down projection + bias, tiles as {@link #gateUpRoutedTiled}. */
     public static void downRoutedTiled(KernelContext ctx, FloatArray y, ByteArray blocks, ByteArray scales, FloatArray bias, FloatArray out,
-                                       IntArray routes, FloatArray tables, IntArray params, int H, int I, int k, int rowTiles) {
+                                       IntArray routes, FloatArray tables, IntArray params, int H, int I, int k, int rowTiles,
+                                       int matvecLimit) {
         float[] weights = ctx.allocateFloatLocalArray(TILE * BLOCK);
         float[] inputs = ctx.allocateFloatLocalArray(TILE * BLOCK);
         int bytesPerRow = I / 2;
@@ -330,11 +343,13 @@ public final class ExpertKernels {
         int orderAt = rowTiles * TILE * k;
         int startsAt = 2 * orderAt;
         int first = routes.get(startsAt + expert) + (ctx.groupIdy - expert * rowTiles) * TILE;
-        int count = params.get(Params.TILED_ROWS) > 0 ? Math.min(TILE, routes.get(startsAt + expert + 1) - first) : 0;
+        int slots = routes.get(startsAt + expert + 1) - routes.get(startsAt + expert);
+        int count = params.get(Params.TILED_ROWS) > 0 && slots > matvecLimit ? Math.min(TILE, routes.get(startsAt + expert + 1) - first) : 0;
+        int steps = count > 0 ? blocksPerRow : 0; // an idle tile (the same in the whole work-group) skips the weights
         int firstRow = expert * H + o0;
         int slot = ly < count ? routes.get(orderAt + first + ly) : 0;
         float acc = 0f;
-        for (int block = 0; block < blocksPerRow; block++) {
+        for (int block = 0; block < steps; block++) {
             int row = firstRow + ly;
             int packed = blocks.get(row * bytesPerRow + block * 16 + lx) & 0xFF;
             float scale = DecodeTables.e8m0(scales, row * blocksPerRow + block, tables);

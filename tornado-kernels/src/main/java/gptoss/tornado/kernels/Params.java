@@ -21,6 +21,8 @@ public final class Params {
     public static final int EXPERT = 5;
     /** What the whole-step graph copies to its record arrays for listeners (bits of {@link RoutingKernels}). */
     public static final int RECORD = 6;
+    /** First row of the execution's rows that the whole-step graph's head runs on ({@code ROWS} of them from there). */
+    public static final int FIRST_ROW = 7;
     public static final int SIZE = 8;
 
     /** Flag of the matmul kernels: add a bias. */

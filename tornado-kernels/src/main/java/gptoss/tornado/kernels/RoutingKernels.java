@@ -145,6 +145,18 @@ public final class RoutingKernels {
         }
     }
 
+    /**
+     * {@code out[t] = x[params[FIRST_ROW] + t]} for {@code t < params[ROWS]}: the rows the head runs on (all, or the
+     * last one when only its logits are wanted); one work-group per row.
+     */
+    public static void pickRows(KernelContext ctx, FloatArray x, FloatArray out, IntArray params, int H) {
+        int t = ctx.groupIdx;
+        if (t < params.get(Params.ROWS)) {
+            int from = (params.get(Params.FIRST_ROW) + t) * H;
+            for (int i = ctx.localIdx; i < H; i += LOCAL) out.set(t * H + i, x.get(from + i));
+        }
+    }
+
     /** With {@code params[RECORD] & RECORD_RESIDUALS}: {@code record[recordOffset + t·H ..] = x[t]}; one work-group per row. */
     public static void snapshot(KernelContext ctx, FloatArray x, FloatArray record, IntArray params, int H, int recordOffset) {
         int t = ctx.groupIdx;
