@@ -89,7 +89,7 @@ final class Mxfp4Matrix extends WeightMatrix {
         return nativeKernel;
     }
 
-    /** For {@link BatchKernels} (native only): the tensor's code and scale addresses, this matrix's first block, blocks per row. */
+    /** For {@link BatchKernels} (native only) and the native GEMM: the tensor's code and scale addresses, this matrix's first block, blocks per row. */
     long blocksAddress() {
         return blocksAddress;
     }
@@ -250,9 +250,5 @@ final class Mxfp4Matrix extends WeightMatrix {
 
     long firstBlockOf(int row) {
         return firstBlock + (long) row * blocksPerRow;
-    }
-
-    int blocksPerRow() {
-        return blocksPerRow;
     }
 }
