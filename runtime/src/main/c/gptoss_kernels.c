@@ -51,8 +51,7 @@ static inline float fold16(__m512 v) {
  * R is a compile-time constant at every call, so the row loops unroll and the accumulators stay in registers.
  */
 __attribute__((target("avx512f,fma"), always_inline))
-static inline void mxfp4Rows(const uint8_t *const *b, const uint8_t *const *s, int nb, const float *x, float *out, const int R,
-                             const char *ahead) {
+static inline void mxfp4Rows(const uint8_t *const *b, const uint8_t *const *s, int nb, const float *x, float *out, const int R) {
     static const float fp4[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
     const __m512 table = _mm512_loadu_ps(fp4);
@@ -75,13 +74,9 @@ static inline void mxfp4Rows(const uint8_t *const *b, const uint8_t *const *s, i
         for (int j = 0; j < n; j++) {
             int blk = j0 + j;
             const float *xe = x + (long) blk * 32;
-            if (ahead) {
-                /* R adjacent rows are one stretch of R·16 bytes per block: the stretch after them, R·16 bytes a step */
-                _Pragma("GCC unroll 8") for (int l = 0; l < R * 16; l += 64) _mm_prefetch(ahead + (long) blk * R * 16 + l, _MM_HINT_T0);
-            }
             _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {
                 const uint8_t *p = b[r] + (long) blk * 16;
-                if (!ahead && (blk & 3) == 0) _mm_prefetch((const char *) p + MXFP4_PREFETCH, _MM_HINT_T0);
+                if ((blk & 3) == 0) _mm_prefetch((const char *) p + MXFP4_PREFETCH, _MM_HINT_T0);
                 __m512i w = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) p));
                 __m512 t = _mm512_mul_ps(table, _mm512_set1_ps(scale[r][j]));
                 acc[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(w, t), _mm512_loadu_ps(xe), acc[r]);
@@ -126,9 +121,9 @@ static inline void bf16Rows(const uint16_t *const *b, int k, const float *x, flo
     _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) out[r] = fold16(acc[r]);
 }
 
-__attribute__((target("avx512f,fma"))) static void mxfp4Rows8(const uint8_t *const *b, const uint8_t *const *s, int nb, const float *x, float *out, const char *ahead) { mxfp4Rows(b, s, nb, x, out, 8, ahead); }
-__attribute__((target("avx512f,fma"))) static void mxfp4Rows4(const uint8_t *const *b, const uint8_t *const *s, int nb, const float *x, float *out, const char *ahead) { mxfp4Rows(b, s, nb, x, out, 4, ahead); }
-__attribute__((target("avx512f,fma"))) static void mxfp4Rows1(const uint8_t *const *b, const uint8_t *const *s, int nb, const float *x, float *out, const char *ahead) { mxfp4Rows(b, s, nb, x, out, 1, ahead); }
+__attribute__((target("avx512f,fma"))) static void mxfp4Rows8(const uint8_t *const *b, const uint8_t *const *s, int nb, const float *x, float *out) { mxfp4Rows(b, s, nb, x, out, 8); }
+__attribute__((target("avx512f,fma"))) static void mxfp4Rows4(const uint8_t *const *b, const uint8_t *const *s, int nb, const float *x, float *out) { mxfp4Rows(b, s, nb, x, out, 4); }
+__attribute__((target("avx512f,fma"))) static void mxfp4Rows1(const uint8_t *const *b, const uint8_t *const *s, int nb, const float *x, float *out) { mxfp4Rows(b, s, nb, x, out, 1); }
 __attribute__((target("avx512f,fma"))) static void bf16Rows8(const uint16_t *const *b, int k, const float *x, float *out) { bf16Rows(b, k, x, out, 8); }
 __attribute__((target("avx512f,fma"))) static void bf16Rows1(const uint16_t *const *b, int k, const float *x, float *out) { bf16Rows(b, k, x, out, 1); }
 #endif
@@ -168,12 +163,7 @@ void gptoss_mxfp4_rows(int64_t blocks, int64_t scales, int64_t firstBlock, int32
         if (p + 1 < passes) {
             for (int i = 0; i < 8 * blocksPerRow + 64; i += 64) _mm_prefetch((const char *) s[7] + blocksPerRow + i, _MM_HINT_T0);
         }
-        /* The next pass's codes (the 8 rows after these, one stretch), prefetched two lines a block step while this
-         * pass runs, where they belong to this claim: measured in the engine (bench-m, alternating, 21:07-22:12),
-         * expert gate/up 292-375 us per call against 425-597 with each row prefetching 1 KiB ahead in itself
-         * (which mostly lands in the next row of the same pass, already being read). */
-        const char *ahead = p + 1 < passes ? (const char *) (b[7] + (int64_t) blocksPerRow * 16) : NULL;
-        mxfp4Rows8(b, s, blocksPerRow, x, o, ahead);
+        mxfp4Rows8(b, s, blocksPerRow, x, o);
         for (int i = 0; i < 8; i++) out[from + 8 * p + i] = o[i];
     }
     int r = from + passes * 8;
@@ -183,14 +173,14 @@ void gptoss_mxfp4_rows(int64_t blocks, int64_t scales, int64_t firstBlock, int32
             b[i] = B + blk * 16;
             s[i] = S + blk;
         }
-        mxfp4Rows4(b, s, blocksPerRow, x, o, NULL);
+        mxfp4Rows4(b, s, blocksPerRow, x, o);
         for (int i = 0; i < 4; i++) out[r + i] = o[i];
     }
     for (; r < to; r++) {
         int64_t blk = firstBlock + (int64_t) r * blocksPerRow;
         b[0] = B + blk * 16;
         s[0] = S + blk;
-        mxfp4Rows1(b, s, blocksPerRow, x, o, NULL);
+        mxfp4Rows1(b, s, blocksPerRow, x, o);
         out[r] = o[0];
     }
 #else
@@ -203,7 +193,7 @@ float gptoss_mxfp4_dot(int64_t blocks, int64_t scales, int64_t block, int32_t bl
 #ifdef GPTOSS_X86
     const uint8_t *b = (const uint8_t *) (intptr_t) blocks + block * 16, *s = (const uint8_t *) (intptr_t) scales + block;
     float o;
-    mxfp4Rows1(&b, &s, blocksPerRow, x + xOffset, &o, NULL);
+    mxfp4Rows1(&b, &s, blocksPerRow, x + xOffset, &o);
     return o;
 #else
     (void) blocks; (void) scales; (void) block; (void) blocksPerRow; (void) x; (void) xOffset;
@@ -224,7 +214,7 @@ void gptoss_mxfp4_rows8(int64_t blocks, int64_t scales, int64_t firstBlock, int3
         b[i] = B + blk * 16;
         s[i] = S + blk;
     }
-    mxfp4Rows8(b, s, blocksPerRow, x, out, NULL);
+    mxfp4Rows8(b, s, blocksPerRow, x, out);
 #else
     (void) blocks; (void) scales; (void) firstBlock; (void) blocksPerRow; (void) x; (void) xOffset; (void) outOffset; (void) row; (void) stride; (void) out;
 #endif
