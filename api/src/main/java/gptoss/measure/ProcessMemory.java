@@ -26,10 +26,14 @@ public final class ProcessMemory {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
-    /** Bytes of mapped files (the checkpoint) this process maps with 2 MiB pages, or -1 where unknown. */
+    /**
+     * Bytes this process holds in 2 MiB pages, mapped files (the checkpoint, mapped) and anonymous memory (the
+     * checkpoint copied with {@code gptoss.weights=copy}, or other buffers advised for huge pages), or -1 where unknown.
+     */
     public static long fileHugePageBytes() {
-        long kilobytes = kilobytes(Path.of("/proc/self/smaps_rollup"), "FilePmdMapped:");
-        return kilobytes < 0 ? -1 : kilobytes * 1024;
+        Path rollup = Path.of("/proc/self/smaps_rollup");
+        long file = kilobytes(rollup, "FilePmdMapped:"), anonymous = kilobytes(rollup, "AnonHugePages:");
+        return file < 0 ? -1 : (file + Math.max(0, anonymous)) * 1024;
     }
 
     private static long statusKilobytes(String key) {

@@ -140,7 +140,7 @@ public final class Checkpoint implements AutoCloseable {
         }
         long done = 0;
         for (var t : gguf.tensors().values()) {
-            t.data().load();
+            if (t.data().isMapped()) t.data().load(); // copied weights (gptoss.weights=copy) are in memory already
             done += t.data().byteSize();
             progress.accept(done);
         }

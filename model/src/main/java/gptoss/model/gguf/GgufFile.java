@@ -1,7 +1,7 @@
 package gptoss.model.gguf;
 
 import gptoss.model.InvalidModelException;
-import gptoss.model.memory.HugePages;
+import gptoss.model.memory.WeightMemory;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -87,9 +87,8 @@ public final class GgufFile implements AutoCloseable {
         try {
             MemorySegment file;
             try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-                file = channel.map(FileChannel.MapMode.READ_ONLY, 0, fileSize, arena);
+                file = WeightMemory.load(channel, path, fileSize, arena);
             }
-            HugePages.advise(file);
             GgufFile f = parse(path, arena, file);
             return f;
         } catch (IOException e) {

@@ -31,12 +31,20 @@ public final class PageCache {
      * {@code force}); returns whether it accepted. Pages mapped by a running process stay.
      */
     public static boolean evict(Path file) {
+        return evict(file, 0, 0);
+    }
+
+    /**
+     * As {@link #evict(Path)}, for bytes {@code [offset, offset + length)} of the file only ({@code length} 0: to
+     * the end).
+     */
+    public static boolean evict(Path file, long offset, long length) {
         if (OPEN.isEmpty() || FADVISE.isEmpty() || CLOSE.isEmpty()) return false;
         try (Arena arena = Arena.ofConfined()) {
             int fd = (int) OPEN.get().invokeExact(arena.allocateFrom(file.toAbsolutePath().toString()), O_RDONLY);
             if (fd < 0) return false;
             try {
-                return (int) FADVISE.get().invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED) == 0;
+                return (int) FADVISE.get().invokeExact(fd, offset, length, POSIX_FADV_DONTNEED) == 0;
             } finally {
                 int ignored = (int) CLOSE.get().invokeExact(fd);
             }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import gptoss.model.InvalidModelException;
 
 import java.io.IOException;
-import gptoss.model.memory.HugePages;
+import gptoss.model.memory.WeightMemory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -61,9 +61,8 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             MemorySegment file;
             try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-                file = channel.map(FileChannel.MapMode.READ_ONLY, 0, fileSize, arena);
+                file = WeightMemory.load(channel, path, fileSize, arena);
             }
-            HugePages.advise(file); // what is read from disk from now on comes in 2 MiB pages (Linux)
             long headerLength = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
             if (headerLength < 2 || headerLength > fileSize - 8) {
                 throw new InvalidModelException(name + ": header length " + headerLength

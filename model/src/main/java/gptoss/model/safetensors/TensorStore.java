@@ -141,7 +141,7 @@ public final class TensorStore implements AutoCloseable {
     public void pageIn(LongConsumer progress) {
         long done = 0;
         for (TensorEntry t : tensors.values()) {
-            t.data().load();
+            if (t.data().isMapped()) t.data().load(); // copied weights (gptoss.weights=copy) are in memory already
             done += t.data().byteSize();
             progress.accept(done);
         }
