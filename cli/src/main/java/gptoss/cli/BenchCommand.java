@@ -90,16 +90,22 @@ final class BenchCommand implements Callable<Integer> {
             float[] logits = new float[V];
             TokenTraffic traffic = new TokenTraffic(m.config(), m.checkpoint().weights());
 
-            // Page the whole checkpoint in first, so that no measured step waits for the disk.
-            long total = m.checkpoint().totalBytes();
-            int[] shown = {-1};
-            m.checkpoint().pageIn(done -> {
-                int percent = (int) (100 * done / total);
-                if (percent / 10 == shown[0] / 10 && done < total) return;
-                shown[0] = percent;
-                System.err.printf(Locale.ROOT, "\rpaging in weights: %3d%% of %.2f GiB", percent, total / (double) (1L << 30));
-            });
-            System.err.println();
+            // Page the whole checkpoint in first, so that no measured step waits for the disk; not where the weights
+            // live on a device that runs whole steps (the host never reads them again, and the backend gave their
+            // pages back after the upload).
+            if (engine.runsWholeSteps()) {
+                System.err.println("weights on the device (whole-step backend): the checkpoint is not paged in");
+            } else {
+                long total = m.checkpoint().totalBytes();
+                int[] shown = {-1};
+                m.checkpoint().pageIn(done -> {
+                    int percent = (int) (100 * done / total);
+                    if (percent / 10 == shown[0] / 10 && done < total) return;
+                    shown[0] = percent;
+                    System.err.printf(Locale.ROOT, "\rpaging in weights: %3d%% of %.2f GiB", percent, total / (double) (1L << 30));
+                });
+                System.err.println();
+            }
 
             // Warm-up: let the JIT compile the matrix-matrix (prompt) and matrix-vector (generation) kernels.
             try (Sequence warm = engine.newSequence()) {

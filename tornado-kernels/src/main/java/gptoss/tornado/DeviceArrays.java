@@ -28,6 +28,8 @@ final class DeviceArrays {
     private long bytes;
     /** The weight arrays made so far: uploaded once, never read on the host again. */
     private final List<TornadoNativeArray> weights = new ArrayList<>();
+    /** The checkpoint bytes the big weight arrays were copied from (memory-mapped file slices, or not). */
+    private final List<MemorySegment> sources = new ArrayList<>();
     private static final long PAGE = 4096;
     private static final int MADV_DONTNEED = 4;
 
@@ -40,7 +42,11 @@ final class DeviceArrays {
      * Gives the host pages of every weight array back to the OS ({@code madvise(MADV_DONTNEED)} on the whole pages
      * inside each array), once TornadoVM has uploaded them: TornadoVM keeps a host array for every device buffer and
      * uploads a FIRST_EXECUTION array only once, so after the warm-up the host copy is dead weight (3.9 GiB for
-     * bench-m). The arrays stay mapped (reads would see zeros); nothing reads them. Returns the bytes released.
+     * bench-m). The arrays stay mapped (reads would see zeros); nothing reads them. Then the same for the pages of
+     * the memory-mapped checkpoint the arrays were copied from: they count as the process's resident memory once
+     * read (another 3.9 GiB for bench-m), and dropping them is always safe for a read-only file mapping (a later read
+     * faults the page back in from the page cache or the file). Checkpoints copied into anonymous memory
+     * ({@code gptoss.weights=copy}) are not mapped segments and are left alone. Returns the bytes released.
      */
     long releaseHostCopies() {
         MethodHandle madvise;
@@ -52,8 +58,10 @@ final class DeviceArrays {
             return 0; // not Linux/glibc: keep the host copies
         }
         long released = 0;
-        for (TornadoNativeArray a : weights) {
-            MemorySegment seg = a.getSegment();
+        List<MemorySegment> pages = new ArrayList<>();
+        for (TornadoNativeArray a : weights) pages.add(a.getSegment());
+        for (MemorySegment source : sources) if (source.isMapped()) pages.add(source);
+        for (MemorySegment seg : pages) {
             long start = (seg.address() + PAGE - 1) / PAGE * PAGE, end = (seg.address() + seg.byteSize()) / PAGE * PAGE;
             if (end <= start) continue;
             try {
@@ -64,6 +72,7 @@ final class DeviceArrays {
             }
         }
         weights.clear();
+        sources.clear();
         return released;
     }
 
@@ -82,7 +91,10 @@ final class DeviceArrays {
         long at = 0;
         for (FloatTensor p : parts) {
             switch (p) {
-                case Bf16Tensor b -> MemorySegment.copy(b.segment(), 0, dst, at * 2, b.byteSize());
+                case Bf16Tensor b -> {
+                    MemorySegment.copy(b.segment(), 0, dst, at * 2, b.byteSize());
+                    sources.add(b.segment());
+                }
                 case Mxfp4Tensor m -> throw new IllegalArgumentException(what + " is MXFP4 where a dense BF16 matrix is expected");
                 case GgmlMxfp4Tensor m -> throw new IllegalArgumentException(what + " is MXFP4 where a dense BF16 matrix is expected");
                 case InterleavedRowsTensor m -> throw new IllegalArgumentException(what + " is an expert tensor where a dense BF16 matrix is expected");
@@ -159,6 +171,7 @@ final class DeviceArrays {
         MemorySegment src = scales ? t.scales() : t.blocks();
         for (int i = 0; i < experts.length; i++) {
             MemorySegment.copy(src, experts[i] * perExpert, out.getSegment(), i * perExpert, perExpert);
+            sources.add(src.asSlice(experts[i] * perExpert, perExpert));
         }
         bytes += total;
         return weight(out);

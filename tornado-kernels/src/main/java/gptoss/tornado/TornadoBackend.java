@@ -153,7 +153,7 @@ public final class TornadoBackend implements Backend {
         // Every weight is on the device now; the host copies TornadoVM made them from go back to the OS.
         long released = arrays.releaseHostCopies();
         System.err.printf(Locale.ROOT, "%s: %s, %s compiled, %.2f GiB of weights and buffers resident (+%.1f MiB activations per graph; "
-                        + "%.2f GiB of host weight copies released) in %.1f s%n",
+                        + "%.2f GiB of host weight copies and checkpoint pages released) in %.1f s%n",
                 name, device.getPhysicalDevice().getDeviceName(), step != null ? "one whole-step task graph"
                         : stages.size() + " task graphs (host-orchestrated parts)", arrays.bytes() / (double) (1L << 30),
                 b.bytes() / (double) (1L << 20), released / (double) (1L << 30), (System.nanoTime() - start) / 1e9);

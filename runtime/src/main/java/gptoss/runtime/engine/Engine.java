@@ -78,6 +78,14 @@ public final class Engine implements AutoCloseable {
         return placement;
     }
 
+    /**
+     * Whether every step runs whole on one device ({@link WholeStep}): the weights then live on that device and the
+     * host never reads the checkpoint's pages again.
+     */
+    public boolean runsWholeSteps() {
+        return wholeStep != null;
+    }
+
     public int maxContext() {
         return maxContext;
     }
