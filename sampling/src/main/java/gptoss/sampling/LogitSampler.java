@@ -1,5 +1,6 @@
 package gptoss.sampling;
 
+import gptoss.model.math.IeeeExp;
 import gptoss.sampling.constraint.TokenConstraint;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -149,9 +150,9 @@ public final class LogitSampler implements Sampler {
         // unnormalised probabilities exp((l - max) / T); masked tokens get exactly 0
         float inv = invTemperature;
         for (i = 0; i < upper; i += F.length()) {
-            expNonPositive(FloatVector.fromArray(F, logits, offset + i).sub(max).mul(inv)).intoArray(probs, i);
+            IeeeExp.exp(FloatVector.fromArray(F, logits, offset + i).sub(max).mul(inv)).intoArray(probs, i);
         }
-        for (; i < vocab; i++) probs[i] = expNonPositive((logits[offset + i] - max) * inv);
+        for (; i < vocab; i++) probs[i] = IeeeExp.exp((logits[offset + i] - max) * inv);
         // a histogram of the probabilities by their top float bits (monotone in the value): count and mass per bucket
         java.util.Arrays.fill(bucketCount, 0);
         java.util.Arrays.fill(bucketMass, 0);
@@ -249,33 +250,6 @@ public final class LogitSampler implements Sampler {
 
     private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
-    // exp(x) for x <= 0 from IEEE add / mul / conversions only, so every JIT tier and the interpreter give the same
-    // bits (the Vector API's lanewise EXP does not: its intrinsic and its Java fallback differ in the last bit, and a
-    // seeded draw then depends on warm-up). x = n ln2 + f, |f| <= ln2/2; exp(f) by its degree-6 Taylor polynomial
-    // (relative error < 2e-7); 2^n built in the exponent bits. Below -87 (and for -inf, masked tokens): exactly 0.
-    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f, EXP_MIN = -87f;
-
-    static FloatVector expNonPositive(FloatVector x) {
-        var under = x.compare(VectorOperators.LT, EXP_MIN);
-        FloatVector c = x.max(EXP_MIN);
-        FloatVector t = c.mul(LOG2E).sub(0.5f);
-        jdk.incubator.vector.IntVector n = (jdk.incubator.vector.IntVector) t.convert(VectorOperators.F2I, 0); // toward 0 = round for t <= 0
-        FloatVector nf = (FloatVector) n.convert(VectorOperators.I2F, 0);
-        FloatVector f = c.sub(nf.mul(LN2_HI)).sub(nf.mul(LN2_LO));
-        FloatVector p = f.mul(1f / 720).add(1f / 120).mul(f).add(1f / 24).mul(f).add(1f / 6).mul(f).add(0.5f).mul(f).add(1f).mul(f).add(1f);
-        FloatVector scale = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(scale).blend(0f, under);
-    }
-
-    static float expNonPositive(float x) {
-        if (!(x >= EXP_MIN)) return 0f;
-        float t = x * LOG2E - 0.5f;
-        int n = (int) t;
-        float nf = n;
-        float f = x - nf * LN2_HI - nf * LN2_LO;
-        float p = ((((((f * (1f / 720) + 1f / 120) * f + 1f / 24) * f + 1f / 6) * f + 0.5f) * f + 1f) * f + 1f);
-        return p * Float.intBitsToFloat((n + 127) << 23);
-    }
     private static final int SHIFT = 20;                 // 1 sign + 8 exponent + 3 mantissa bits
     private static final int BUCKETS = (0x3F800000 >>> SHIFT) + 1; // probabilities are in [0, 1]
     private final int[] bucketCount = new int[BUCKETS];
