@@ -122,9 +122,7 @@ final class Bf16Matrix extends WeightMatrix {
             super.dotRows(from, to, x, xOffset, out, outOffset, pass);
             return;
         }
-        Objects.checkFromToIndex(from, to, rows);
-        Objects.checkFromIndexSize(xOffset, cols, x.length);
-        Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
+        checkRowsCall(from, to, x, xOffset, out, outOffset);
         NativeKernels.bf16Rows(address, offset, cols, x, xOffset, from, to, out, outOffset);
     }
 

@@ -108,9 +108,7 @@ abstract sealed class GgmlBlockMatrix extends WeightMatrix permits Q8_0Matrix, G
             super.dotRows(from, to, x, xOffset, out, outOffset, pass);
             return;
         }
-        Objects.checkFromToIndex(from, to, rows);
-        Objects.checkFromIndexSize(xOffset, cols, x.length);
-        Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
+        checkRowsCall(from, to, x, xOffset, out, outOffset);
         kernels().rows(address + blockStart(0, 0), rowBytes, from, to, blocksPerRow, x, xOffset, out, outOffset);
     }
 

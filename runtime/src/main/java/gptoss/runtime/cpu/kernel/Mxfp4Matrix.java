@@ -159,9 +159,7 @@ final class Mxfp4Matrix extends WeightMatrix {
             super.dotRows(from, to, x, xOffset, out, outOffset, pass);
             return;
         }
-        Objects.checkFromToIndex(from, to, rows);
-        Objects.checkFromIndexSize(xOffset, cols, x.length);
-        Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
+        checkRowsCall(from, to, x, xOffset, out, outOffset);
         NativeKernels.mxfp4Rows(blocksAddress, scalesAddress, firstBlock, blocksPerRow, x, xOffset, from, to, out, outOffset);
     }
 

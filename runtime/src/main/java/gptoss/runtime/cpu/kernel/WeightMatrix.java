@@ -8,6 +8,8 @@ import gptoss.model.tensor.InterleavedRowsTensor;
 import gptoss.model.tensor.Mxfp4Tensor;
 import gptoss.model.tensor.Q8_0Tensor;
 
+import java.util.Objects;
+
 /**
  * A weight matrix [rows, cols] stored row-major inside a memory-mapped tensor (from element {@code offset}),
  * with the kernels for its storage format. Nothing is copied: every call decodes the stored bits.
@@ -131,6 +133,16 @@ public abstract sealed class WeightMatrix permits Bf16Matrix, Mxfp4Matrix, Gener
             for (int i = 0; i < PASS_ROWS; i++) out[outOffset + first + i * stride] = pass[i];
         }
         for (int r = from + passes * PASS_ROWS; r < to; r++) out[outOffset + r] = dot(r, x, xOffset);
+    }
+
+    /**
+     * Throws unless rows {@code [from, to)} of this matrix, x from {@code xOffset} and {@code out[outOffset + from ..
+     * outOffset + to)} are all in bounds: a native rows kernel reads and writes them unchecked.
+     */
+    final void checkRowsCall(int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
+        Objects.checkFromToIndex(from, to, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        Objects.checkFromToIndex(outOffset + from, outOffset + to, out.length);
     }
 
     /**
