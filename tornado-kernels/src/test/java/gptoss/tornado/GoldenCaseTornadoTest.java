@@ -108,23 +108,25 @@ class GoldenCaseTornadoTest {
         }
     }
 
-    /** Router ids as [L, T, k] and residuals as [L+1, T, H], in the golden files' order. */
+    /** Router ids and weights as [L, T, k] and residuals as [L+1, T, H], in the golden files' order. */
     static final class Recorder implements ForwardListener {
         final int tokens, k, h;
         final int[] ids;
-        final float[] hidden;
+        final float[] weights, hidden;
 
         Recorder(int layers, int tokens, int k, int h) {
             this.tokens = tokens;
             this.k = k;
             this.h = h;
             ids = new int[layers * tokens * k];
+            weights = new float[layers * tokens * k];
             hidden = new float[(layers + 1) * tokens * h];
         }
 
         @Override
-        public void onRouting(int layer, int sequence, int position, int token, int[] experts, float[] weights, float[] routerLogits) {
+        public void onRouting(int layer, int sequence, int position, int token, int[] experts, float[] w, float[] routerLogits) {
             System.arraycopy(experts, 0, ids, (layer * tokens + position) * k, k);
+            System.arraycopy(w, 0, weights, (layer * tokens + position) * k, k);
         }
 
         @Override

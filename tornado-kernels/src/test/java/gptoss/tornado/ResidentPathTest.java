@@ -4,7 +4,6 @@ import gptoss.model.checkpoint.Checkpoint;
 import gptoss.model.testing.GoldenCase;
 import gptoss.runtime.backend.Backend;
 import gptoss.runtime.engine.Engine;
-import gptoss.runtime.engine.ForwardListener;
 import gptoss.runtime.engine.Placement;
 import gptoss.runtime.engine.Sequence;
 import org.junit.jupiter.api.AfterAll;
@@ -45,8 +44,8 @@ class ResidentPathTest {
         var c = ckpt.config();
         Engine resident = new Engine(c, ckpt.weights(), Placement.single(TornadoTests.goldenBackend(), c));
         Engine host = new Engine(c, ckpt.weights(), Placement.single(parts, c));
-        Trace a = new Trace(c.numLayers(), prompt.length, c.expertsPerToken(), c.hiddenSize());
-        Trace b = new Trace(c.numLayers(), prompt.length, c.expertsPerToken(), c.hiddenSize());
+        GoldenCaseTornadoTest.Recorder a = new GoldenCaseTornadoTest.Recorder(c.numLayers(), prompt.length, c.expertsPerToken(), c.hiddenSize());
+        GoldenCaseTornadoTest.Recorder b = new GoldenCaseTornadoTest.Recorder(c.numLayers(), prompt.length, c.expertsPerToken(), c.hiddenSize());
         resident.addListener(a);
         host.addListener(b);
         float[] la, lb;
@@ -80,36 +79,5 @@ class ResidentPathTest {
         assertTrue(diff <= 1e-5, "resident vs host-orchestrated logits: " + diff);
         assertTrue(decodeDiff <= 1e-5, "resident vs host-orchestrated decode logits: " + decodeDiff);
         assertTrue(lastRowDiff <= 1e-5, "resident vs host-orchestrated last-row logits: " + lastRowDiff);
-    }
-
-    static final class Trace implements ForwardListener {
-        final int tokens, k, h;
-        final int[] ids;
-        final float[] weights, hidden;
-
-        Trace(int layers, int tokens, int k, int h) {
-            this.tokens = tokens;
-            this.k = k;
-            this.h = h;
-            ids = new int[layers * tokens * k];
-            weights = new float[layers * tokens * k];
-            hidden = new float[(layers + 1) * tokens * h];
-        }
-
-        @Override
-        public void onRouting(int layer, int sequence, int position, int token, int[] experts, float[] w, float[] routerLogits) {
-            System.arraycopy(experts, 0, ids, (layer * tokens + position) * k, k);
-            System.arraycopy(w, 0, weights, (layer * tokens + position) * k, k);
-        }
-
-        @Override
-        public boolean wantsResiduals() {
-            return true;
-        }
-
-        @Override
-        public void onResidual(int stage, int sequence, int position, float[] row) {
-            System.arraycopy(row, 0, hidden, (stage * tokens + position) * h, h);
-        }
     }
 }
