@@ -43,6 +43,18 @@ public interface Backend extends AutoCloseable {
     void expert(int layer, int expert, int[] rows, int count, float[] normed, float[] out);
 
     /**
+     * Several experts of one layer at once, as {@link #expert} for each: expert {@code experts[j]} ({@code j < n})
+     * gets token rows {@code rows[rowStart[j]] .. rows[rowStart[j + 1] - 1]} of {@code normed}, and
+     * {@code out[i]} ([rowStart[n], H]) is its output for {@code rows[i]}, unweighted. A backend may schedule all
+     * of them as one piece of work (a decode step's experts are many small products); results are the same bits as
+     * one {@link #expert} call each. Returns false where it does not take them (the default): the caller then calls
+     * {@link #expert} for each.
+     */
+    default boolean experts(int layer, int n, int[] experts, int[] rowStart, int[] rows, float[] normed, float[] out) {
+        return false;
+    }
+
+    /**
      * Final norm and unembedding: {@code logits[t] = W_unembed · rmsnorm(x[t])}.
      *
      * @param x      [rows, H]

@@ -16,6 +16,7 @@ import gptoss.runtime.ops.RmsNorm;
 import gptoss.runtime.ops.Swiglu;
 import gptoss.runtime.ops.YarnRope;
 
+import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -283,6 +284,70 @@ public final class CpuBackend implements Backend {
         clock.stop(Kernel.EXPERT_DOWN, start);
     }
 
+    /**
+     * All selected experts of a decode step's layer (every expert with at most {@link BatchKernels#MAX_TOKENS}
+     * rows) in two dispatches: the gate/up products (and SwiGLU) of every expert as the work units of one job,
+     * then the down products of every expert as another, instead of two per expert. The threads claim units of rows
+     * of any expert in order, so no thread waits at the end of each of the ≈ 20 experts of an 8-sequence step's
+     * layer. Each expert's rows run through the same kernels as in {@link #expert} (same bits). Larger groups
+     * (prefill chunks) go through {@link #expert}, one by one.
+     */
+    @Override
+    public boolean experts(int layer, int n, int[] experts, int[] rowStart, int[] rows, float[] normed, float[] out) {
+        for (int j = 0; j < n; j++) if (rowStart[j + 1] - rowStart[j] > BatchKernels.MAX_TOKENS) return false;
+        Layer lw = layers[layer];
+        int H = c.hiddenSize(), I = c.intermediateSize();
+        long start = clock.start();
+        // gate/up: each expert's rows arranged as its kernels read them, one after the other in one buffer
+        int at = 0;
+        for (int j = 0; j < n; j++) at += align(inputStride(lw.mlp1()[experts[j]], rowStart[j + 1] - rowStart[j]) * (rowStart[j + 1] - rowStart[j]));
+        float[] in = buf.expertIn(at);
+        float[] y = buf.expertAct(rowStart[n] * I);
+        job.beginExperts();
+        at = 0;
+        for (int j = 0; j < n; j++) {
+            int e = experts[j], count = rowStart[j + 1] - rowStart[j];
+            WeightMatrix m = lw.mlp1()[e];
+            int stride = inputStride(m, count);
+            VectorLayout layout = count == 1 ? m.dotLayout() : m.decodeLayout();
+            for (int i = 0; i < count; i++) arrangeRow(layout, normed, rows[rowStart[j] + i] * H, H, in, at + i * stride, stride);
+            job.add(m, in, at, lw.w().mlp1Bias(), (long) e * 2 * I, y, rowStart[j] * I, I, true, count);
+            at += align(stride * count);
+        }
+        runJob();
+        start = clock.stop(Kernel.EXPERT_GATE_UP, start);
+        // down: each expert's SwiGLU rows, arranged for its down matrix
+        at = 0;
+        for (int j = 0; j < n; j++) at += align(inputStride(lw.mlp2()[experts[j]], rowStart[j + 1] - rowStart[j]) * (rowStart[j + 1] - rowStart[j]));
+        float[] mid = buf.expertMid(at);
+        job.beginExperts();
+        at = 0;
+        for (int j = 0; j < n; j++) {
+            int e = experts[j], count = rowStart[j + 1] - rowStart[j];
+            WeightMatrix m = lw.mlp2()[e];
+            int stride = inputStride(m, count);
+            VectorLayout layout = count == 1 ? m.dotLayout() : m.decodeLayout();
+            for (int i = 0; i < count; i++) arrangeRow(layout, y, (rowStart[j] + i) * I, I, mid, at + i * stride, stride);
+            job.add(m, mid, at, lw.w().mlp2Bias(), (long) e * H, out, rowStart[j] * H, H, false, count);
+            at += align(stride * count);
+        }
+        runJob();
+        clock.stop(Kernel.EXPERT_DOWN, start);
+        return true;
+    }
+
+    /** n rounded up to whole 64-byte lines of floats, so every expert's rows start on a line in the native copy. */
+    private static int align(int n) {
+        return (n + 15) & ~15;
+    }
+
+    /** One row of width cols from src[srcOffset..] arranged in layout at dst[dstOffset..], zeros up to stride. */
+    private static void arrangeRow(VectorLayout layout, float[] src, int srcOffset, int cols, float[] dst, int dstOffset, int stride) {
+        layout.arrange(src, srcOffset, cols, dst, dstOffset);
+        int n = layout.length(cols);
+        if (stride > n) java.util.Arrays.fill(dst, dstOffset + n, dstOffset + stride, 0f);
+    }
+
     // ------------------------------------------------------------------------------------------------ head
 
     @Override
@@ -322,52 +387,125 @@ public final class CpuBackend implements Backend {
     }
 
     private void runJob() {
+        job.prepare();
         pool.run(job.units(), job.grain(pool.threads()), job);
     }
 
     /**
-     * Up to three matrices applied to the same batch in one dispatch (q, k and v share one). Work units are
-     * output rows (or gate/linear row pairs) where the rows run one token after the other through the single-row
-     * kernels (one token, or a format for which {@link Gemm#pays} says no), {@link Gemm#unitRows} rows otherwise.
+     * Matrices applied to token rows in one dispatch: q, k and v share one (the same batch), a decode step's
+     * experts another (each with its own rows, {@link #experts}). Work units are output rows (or gate/linear row
+     * pairs) where the rows run one token after the other through the single-row kernels (one token, or a format
+     * for which {@link Gemm#pays} says no), {@link Gemm#unitRows} rows otherwise; in a job of many segments a
+     * single-row segment's unit is that many rows too, so units are of a size whatever their kernel (and the
+     * threads move from expert to expert without waiting). Token rows
+     * for the native small-batch kernels are copied once per dispatch to cache-line-aligned native memory.
      */
     private final class MatrixJob implements WorkerPool.Task {
-        private static final int MAX = 3;
-        private final WeightMatrix[] matrix = new WeightMatrix[MAX];
-        private final float[][] in = new float[MAX][];
-        private final FloatTensor[] bias = new FloatTensor[MAX];
-        private final long[] biasOffset = new long[MAX];
-        private final float[][] out = new float[MAX][];
-        private final int[] outOffset = new int[MAX], outStride = new int[MAX];
-        private final boolean[] swiglu = new boolean[MAX];
-        private final boolean[] rowByRow = new boolean[MAX];  // one token after the other through the single-row kernels
-        private final boolean[] batch = new boolean[MAX];     // 2..15 tokens through the native small-batch kernels
-        private final int[] firstUnit = new int[MAX + 1];
-        private int segments, tokens, unitRows;
+        private int capacity = 3;
+        private WeightMatrix[] matrix = new WeightMatrix[capacity];
+        private float[][] in = new float[capacity][];
+        private int[] inOffset = new int[capacity];
+        private FloatTensor[] bias = new FloatTensor[capacity];
+        private long[] biasOffset = new long[capacity];
+        private float[][] out = new float[capacity][];
+        private int[] outOffset = new int[capacity], outStride = new int[capacity];
+        private boolean[] swiglu = new boolean[capacity];
+        private boolean[] rowByRow = new boolean[capacity];  // one token after the other through the single-row kernels
+        private boolean[] batch = new boolean[capacity];     // 2..15 tokens through the native small-batch kernels
+        private int[] tokens = new int[capacity], unitRows = new int[capacity], span = new int[capacity];
+        private MemorySegment[] nativeIn = new MemorySegment[capacity];
+        private int[] firstUnit = new int[capacity + 1];
+        private final BatchKernels.AlignedRows[] aligned = {new BatchKernels.AlignedRows(), new BatchKernels.AlignedRows(), new BatchKernels.AlignedRows()};
+        private int segments, defaultTokens;
+        private boolean experts;
 
+        /** A new job whose segments have {@code tokens} token rows unless {@link #add} says otherwise. */
         void begin(int tokens) {
-            this.unitRows = Gemm.unitRows(tokens);
-            this.tokens = tokens;
+            this.defaultTokens = tokens;
+            this.experts = false;
             segments = 0;
         }
 
-        /**
-         * {@code out[t·outStride + outOffset + o] = m[o] · in[t] + bias[biasOffset + o]}; with {@code swiglu}, row
-         * pairs (2j, 2j+1) are (gate, linear) and {@code swiglu(gate, linear)} goes to column j.
-         */
+        /** A new job of many small products, each with its own rows (a step's experts): units of a size, claimed in order. */
+        void beginExperts() {
+            begin(1);
+            this.experts = true;
+        }
+
         void add(WeightMatrix m, float[] input, FloatTensor b, long bOffset, float[] output, int oOffset, int oStride, boolean glu) {
+            add(m, input, 0, b, bOffset, output, oOffset, oStride, glu, defaultTokens);
+        }
+
+        /**
+         * {@code out[t·outStride + outOffset + o] = m[o] · in[t] + bias[biasOffset + o]} for the {@code n} token rows
+         * arranged from {@code input[inputOffset]} ({@link #inputStride} apart); with {@code swiglu}, row pairs
+         * (2j, 2j+1) are (gate, linear) and {@code swiglu(gate, linear)} goes to column j.
+         */
+        void add(WeightMatrix m, float[] input, int inputOffset, FloatTensor b, long bOffset, float[] output, int oOffset, int oStride, boolean glu, int n) {
+            if (segments == capacity) grow();
             int s = segments++;
             matrix[s] = m;
             in[s] = input;
+            inOffset[s] = inputOffset;
             bias[s] = b;
             biasOffset[s] = bOffset;
             out[s] = output;
             outOffset[s] = oOffset;
             outStride[s] = oStride;
             swiglu[s] = glu;
-            batch[s] = BatchKernels.supports(m, tokens);
-            rowByRow[s] = tokens == 1 || (!batch[s] && !Gemm.pays(m, tokens) && m.dotLayout() == m.decodeLayout());
-            int units = rowByRow[s] ? (glu ? m.rows() / 2 : m.rows()) : (m.rows() + unitRows - 1) / unitRows;
+            tokens[s] = n;
+            unitRows[s] = Gemm.unitRows(n);
+            batch[s] = BatchKernels.supports(m, n);
+            rowByRow[s] = n == 1 || (!batch[s] && !Gemm.pays(m, n) && m.dotLayout() == m.decodeLayout());
+            nativeIn[s] = null;
+            // rows of a single-row unit: 1 (claims of whole passes, sized in bytes by grain) where the job is one
+            // batch's products; Gemm.unitRows in an experts job, a SwiGLU's row pair counting as one
+            int rows = glu ? m.rows() / 2 : m.rows();
+            span[s] = !experts ? 1 : glu ? unitRows[s] / 2 : unitRows[s];
+            int units = rowByRow[s] ? (rows + span[s] - 1) / span[s] : (m.rows() + unitRows[s] - 1) / unitRows[s];
             firstUnit[s + 1] = firstUnit[s] + units;
+        }
+
+        private void grow() {
+            capacity *= 2;
+            matrix = java.util.Arrays.copyOf(matrix, capacity);
+            in = java.util.Arrays.copyOf(in, capacity);
+            inOffset = java.util.Arrays.copyOf(inOffset, capacity);
+            bias = java.util.Arrays.copyOf(bias, capacity);
+            biasOffset = java.util.Arrays.copyOf(biasOffset, capacity);
+            out = java.util.Arrays.copyOf(out, capacity);
+            outOffset = java.util.Arrays.copyOf(outOffset, capacity);
+            outStride = java.util.Arrays.copyOf(outStride, capacity);
+            swiglu = java.util.Arrays.copyOf(swiglu, capacity);
+            rowByRow = java.util.Arrays.copyOf(rowByRow, capacity);
+            batch = java.util.Arrays.copyOf(batch, capacity);
+            tokens = java.util.Arrays.copyOf(tokens, capacity);
+            unitRows = java.util.Arrays.copyOf(unitRows, capacity);
+            span = java.util.Arrays.copyOf(span, capacity);
+            nativeIn = java.util.Arrays.copyOf(nativeIn, capacity);
+            firstUnit = java.util.Arrays.copyOf(firstUnit, capacity + 1);
+        }
+
+        /** Before a dispatch: the token rows of the native small-batch segments to aligned native memory, one copy per input array. */
+        void prepare() {
+            int copies = 0;
+            for (int s = 0; s < segments; s++) {
+                if (!batch[s]) continue;
+                int same = -1;
+                for (int p = 0; p < s; p++) if (batch[p] && in[p] == in[s]) same = p;
+                if (same >= 0) {
+                    nativeIn[s] = nativeIn[same];
+                    continue;
+                }
+                int extent = 0;
+                for (int p = s; p < segments; p++) {
+                    if (batch[p] && in[p] == in[s]) {
+                        int stride = Gemm.stride(matrix[p]);
+                        extent = Math.max(extent, inOffset[p] + (tokens[p] - 1) * stride + matrix[p].cols());
+                    }
+                }
+                nativeIn[s] = copies < aligned.length ? aligned[copies++].copy(in[s], 0, extent) : null;
+            }
         }
 
         int units() {
@@ -376,6 +514,7 @@ public final class CpuBackend implements Backend {
 
         int grain(int threads) {
             int units = units();
+            if (experts) return Math.max(1, units / (threads * 16));
             boolean rows = true;
             for (int s = 0; s < segments; s++) rows &= rowByRow[s];
             if (!rows) return Math.max(1, units / (threads * 8));
@@ -394,19 +533,23 @@ public final class CpuBackend implements Backend {
                 if (lo >= hi) continue;
                 int a = lo - firstUnit[s], b = hi - firstUnit[s];
                 if (rowByRow[s]) {
-                    int stride = inputStride(matrix[s], tokens);
-                    for (int t = 0; t < tokens; t++) {
-                        if (swiglu[s]) vectorPairs(s, a, b, t * stride, t * outStride[s], scratch[thread]);
-                        else vectorRows(s, a, b, t * stride, t * outStride[s], scratch[thread]);
+                    int stride = inputStride(matrix[s], tokens[s]);
+                    int rows = swiglu[s] ? matrix[s].rows() / 2 : matrix[s].rows();
+                    int r0 = a * span[s], r1 = Math.min(rows, b * span[s]);
+                    for (int t = 0; t < tokens[s]; t++) {
+                        if (swiglu[s]) vectorPairs(s, r0, r1, inOffset[s] + t * stride, t * outStride[s], scratch[thread]);
+                        else vectorRows(s, r0, r1, inOffset[s] + t * stride, t * outStride[s], scratch[thread]);
                     }
                 } else {
                     ThreadScratch ts = scratch[thread];
                     ts.epilogue.segment = s;
                     WeightMatrix m = matrix[s];
+                    int n = tokens[s], units = unitRows[s], stride = Gemm.stride(m);
                     for (int unit = a; unit < b; unit++) {
-                        int row = unit * unitRows, count = Math.min(unitRows, m.rows() - row);
-                        if (batch[s]) BatchKernels.rows(m, row, count, in[s], 0, Gemm.stride(m), tokens, ts.gemm, ts.epilogue);
-                        else Gemm.rows(m, row, count, in[s], 0, Gemm.stride(m), tokens, ts.gemm, ts.epilogue);
+                        int row = unit * units, count = Math.min(units, m.rows() - row);
+                        if (batch[s] && nativeIn[s] != null) BatchKernels.rows(m, row, count, nativeIn[s], inOffset[s], stride, n, ts.gemm, ts.epilogue);
+                        else if (batch[s]) BatchKernels.rows(m, row, count, in[s], inOffset[s], stride, n, ts.gemm, ts.epilogue);
+                        else Gemm.rows(m, row, count, in[s], inOffset[s], stride, n, ts.gemm, ts.epilogue);
                     }
                 }
             }
@@ -438,13 +581,13 @@ public final class CpuBackend implements Backend {
          */
         void emitBlock(int s, int row, int count, float[] acc, int cOffset, int cStride) {
             float[] o = out[s];
-            int stride = outStride[s], offset = outOffset[s];
+            int stride = outStride[s], offset = outOffset[s], n = tokens[s];
             if (swiglu[s]) {
                 float alpha = (float) c.swigluAlpha(), limit = (float) c.swigluLimit();
                 for (int r = 0; r + 1 < count; r += 2) {
                     float gateBias = bias(s, row + r), linearBias = bias(s, row + r + 1);
                     int g = cOffset + r * cStride, l = g + cStride, at = offset + (row + r) / 2;
-                    for (int t = 0; t < tokens; t++) {
+                    for (int t = 0; t < n; t++) {
                         o[at + t * stride] = Swiglu.apply(acc[g + t] + gateBias, acc[l + t] + linearBias, alpha, limit);
                     }
                 }
@@ -452,7 +595,7 @@ public final class CpuBackend implements Backend {
                 for (int r = 0; r < count; r++) {
                     float b = bias(s, row + r);
                     int from = cOffset + r * cStride, at = offset + row + r;
-                    for (int t = 0; t < tokens; t++) o[at + t * stride] = acc[from + t] + b;
+                    for (int t = 0; t < n; t++) o[at + t * stride] = acc[from + t] + b;
                 }
             }
         }
@@ -498,7 +641,7 @@ public final class CpuBackend implements Backend {
     private static final class Buffers {
         private float[] normed = new float[0], q = new float[0], k = new float[0], v = new float[0];
         private float[] cos = new float[0], sin = new float[0], attnOut = new float[0], projected = new float[0];
-        private float[] expertIn = new float[0], expertAct = new float[0];
+        private float[] expertIn = new float[0], expertAct = new float[0], expertMid = new float[0];
         private final float[][][] arranged = new float[VectorLayout.values().length][3][0];
 
         private static float[] atLeast(float[] a, int n) {
@@ -515,6 +658,7 @@ public final class CpuBackend implements Backend {
         float[] projected(int n) { return projected = atLeast(projected, n); }
         float[] expertIn(int n) { return expertIn = atLeast(expertIn, n); }
         float[] expertAct(int n) { return expertAct = atLeast(expertAct, n); }
+        float[] expertMid(int n) { return expertMid = atLeast(expertMid, n); }
 
         /** Rows of width cols from src, each arranged in {@code layout}, {@code stride} apart, zeros after the arranged length. */
         float[] arranged(VectorLayout layout, int slot, float[] src, int srcOffset, int rows, int cols, int stride) {

@@ -40,6 +40,7 @@ public final class Engine implements AutoCloseable {
     private float[] x = new float[0], normed = new float[0], routerLogits = new float[0];
     private float[] routeWeights = new float[0], expertOut = new float[0], expertRows = new float[0];
     private int[] routeExperts = new int[0], groupRows = new int[0], groupTokens = new int[0];
+    private final int[] groupExperts, groupStart; // the experts of one runExpertsTogether call, their first rows
     private final float[] lastRow;
     // Rows of the current step, reused while the step size stays the same (so decoding allocates nothing).
     private int[] stepTokens = new int[0], stepPositions = new int[0];
@@ -61,6 +62,8 @@ public final class Engine implements AutoCloseable {
         this.prefillChunk = prefillChunk;
         this.transfers = new TransferStats(placement, config.numLayers(), config.numExperts(), config.hiddenSize());
         this.lastRow = new float[config.hiddenSize()];
+        this.groupExperts = new int[config.numExperts()];
+        this.groupStart = new int[config.numExperts() + 1];
         this.attentionBackends = placement.attentionBackends();
         this.stepBatches = new TokenBatch[attentionBackends.size()];
         this.wholeStep = placement.backends().size() == 1 ? placement.head().wholeStep() : null;
@@ -250,9 +253,13 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Each expert gets the rows routed to it, in row order, from the backend that holds it. */
+    /**
+     * Each expert gets the rows routed to it, in row order, from the backend that holds it: all of the layer's
+     * selected experts in one {@link Backend#experts} call where one backend holds them all and takes it.
+     */
     private void runExperts(int layer, int T) {
         int H = c.hiddenSize(), E = c.numExperts(), k = c.expertsPerToken();
+        if (runExpertsTogether(layer, T)) return;
         for (int e = 0; e < E; e++) {
             int count = 0;
             for (int t = 0; t < T; t++) {
@@ -266,6 +273,31 @@ public final class Engine implements AutoCloseable {
             placement.expert(layer, e).expert(layer, e, groupTokens, count, normed, expertRows);
             for (int i = 0; i < count; i++) System.arraycopy(expertRows, i * H, expertOut, groupRows[i] * H, H);
         }
+    }
+
+    /** {@link #runExperts} as one {@link Backend#experts} call; false (nothing done) where the backend declines. */
+    private boolean runExpertsTogether(int layer, int T) {
+        int H = c.hiddenSize(), E = c.numExperts(), k = c.expertsPerToken();
+        Backend backend = placement.expert(layer, 0);
+        for (int e = 1; e < E; e++) if (placement.expert(layer, e) != backend) return false;
+        int n = 0, count = 0;
+        groupStart[0] = 0;
+        for (int e = 0; e < E; e++) {
+            int first = count;
+            for (int t = 0; t < T; t++) {
+                for (int slot = 0; slot < k; slot++) {
+                    if (routeExperts[t * k + slot] == e) groupRows[count++] = t * k + slot;
+                }
+            }
+            if (count == first) continue;
+            groupExperts[n++] = e;
+            groupStart[n] = count;
+        }
+        for (int i = 0; i < count; i++) groupTokens[i] = groupRows[i] / k;
+        if (!backend.experts(layer, n, groupExperts, groupStart, groupTokens, normed, expertRows)) return false;
+        for (int j = 0; j < n; j++) transfers.onExpert(layer, groupExperts[j], groupStart[j + 1] - groupStart[j]);
+        for (int i = 0; i < count; i++) System.arraycopy(expertRows, i * H, expertOut, groupRows[i] * H, H);
+        return true;
     }
 
     /**

@@ -15,9 +15,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -99,5 +102,48 @@ class CpuBackendTest {
 
         assertEquals(referenceRoutes.ids, fastRoutes.ids, "router choices");
         assertTrue(fastRoutes.ids.size() == (6 + 4 + 2 + 2) * 2 * 4);
+    }
+
+    /**
+     * A layer's experts in one {@link CpuBackend#experts} call (one dispatch for all gate/up products, one for all
+     * down products) give the bits of one {@link CpuBackend#expert} call each, on another thread count, for groups
+     * of 1..15 rows (the single-row, small-batch and GEMM paths, native or Java); a group of 16 rows is declined.
+     */
+    @Test
+    void aLayersExpertsInOneCallGiveTheBitsOfOneCallEach() {
+        ModelConfig c = checkpoint.config();
+        int H = c.hiddenSize(), T = 24;
+        SplittableRandom random = new SplittableRandom(12);
+        float[] normed = new float[T * H];
+        for (int i = 0; i < normed.length; i++) normed[i] = (float) (random.nextDouble() * 4 - 2);
+        int[] experts = {0, 1, 2, 4, 5, 6, 7}, counts = {1, 2, 3, 15, 8, 1, 5};
+        int n = experts.length;
+        int[] rowStart = new int[n + 1];
+        for (int j = 0; j < n; j++) rowStart[j + 1] = rowStart[j] + counts[j];
+        int[] rows = new int[rowStart[n]];
+        for (int j = 0; j < n; j++) {
+            int at = rowStart[j];
+            for (int t = 0; t < T && at < rowStart[j + 1]; t++) {
+                if (random.nextInt(T - t) < rowStart[j + 1] - at) rows[at++] = t; // counts[j] distinct rows, in order
+            }
+        }
+        try (WorkerPool one = new WorkerPool(1)) {
+            CpuBackend together = new CpuBackend(c, checkpoint.weights(), pool), apart = new CpuBackend(c, checkpoint.weights(), one);
+            for (int layer = 0; layer < c.numLayers(); layer++) {
+                float[] got = new float[rowStart[n] * H];
+                assertTrue(together.experts(layer, n, experts, rowStart, rows, normed, got));
+                for (int j = 0; j < n; j++) {
+                    float[] expected = new float[counts[j] * H];
+                    apart.expert(layer, experts[j], Arrays.copyOfRange(rows, rowStart[j], rowStart[j + 1]), counts[j], normed, expected);
+                    for (int i = 0; i < expected.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(got[rowStart[j] * H + i]),
+                                "layer " + layer + ", expert " + experts[j] + " with " + counts[j] + " rows, row " + i / H + " output " + i % H);
+                    }
+                }
+            }
+            int[] sixteen = new int[16];
+            for (int t = 0; t < 16; t++) sixteen[t] = t;
+            assertFalse(together.experts(0, 1, new int[]{3}, new int[]{0, 16}, sixteen, normed, new float[16 * H]), "16 rows go through expert()");
+        }
     }
 }

@@ -6,6 +6,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -68,13 +70,20 @@ class BatchKernelsTest {
             for (int tokens = BatchKernels.MIN_TOKENS; tokens <= maxTokens; tokens++) {
                 int n = tokens;
                 for (int unit : new int[]{16, 5}) {
-                    float[] out = new float[tokens * rows], viaJava = new float[tokens * rows];
+                    float[] out = new float[tokens * rows], viaJava = new float[tokens * rows], viaNative = new float[tokens * rows];
+                    // the token rows in native memory too: aligned to a cache line (an AlignedRows copy) and not
+                    int nativeOffset = unit == 16 ? 0 : 3;
+                    MemorySegment nativeX = new BatchKernels.AlignedRows().copy(new float[nativeOffset + arranged.length], 0, nativeOffset + arranged.length);
+                    MemorySegment.copy(arranged, 0, nativeX, ValueLayout.JAVA_FLOAT, (long) nativeOffset * Float.BYTES, arranged.length);
                     Gemm.Scratch scratch = new Gemm.Scratch();
                     for (int row = 0; row < rows; row += unit) {
                         int count = Math.min(unit, rows - row);
                         BatchKernels.rows(m, row, count, arranged, xOffset, stride, tokens, scratch, (r0, cnt, tk, c, co, cs) -> {
                             assertEquals(n, tk);
                             for (int r = 0; r < cnt; r++) for (int tt = 0; tt < tk; tt++) out[tt * rows + r0 + r] = c[co + r * cs + tt];
+                        });
+                        BatchKernels.rows(m, row, count, nativeX, nativeOffset + xOffset, stride, tokens, scratch, (r0, cnt, tk, c, co, cs) -> {
+                            for (int r = 0; r < cnt; r++) for (int tt = 0; tt < tk; tt++) viaNative[tt * rows + r0 + r] = c[co + r * cs + tt];
                         });
                         Gemm.rows(java, row, count, arranged, xOffset, stride, tokens, scratch, (r0, cnt, tk, c, co, cs) -> {
                             for (int r = 0; r < cnt; r++) for (int tt = 0; tt < tk; tt++) viaJava[tt * rows + r0 + r] = c[co + r * cs + tt];
@@ -87,6 +96,7 @@ class BatchKernelsTest {
                         assertEquals(Float.floatToRawIntBits(dotNative[i]), bits, where + ": native dot");
                         assertEquals(Float.floatToRawIntBits(dotJava[i]), bits, where + ": Java dot");
                         assertEquals(Float.floatToRawIntBits(viaJava[i]), bits, where + ": Java small-batch path");
+                        assertEquals(Float.floatToRawIntBits(viaNative[i]), bits, where + ": token rows in native memory");
                     }
                 }
             }
@@ -102,6 +112,8 @@ class BatchKernelsTest {
             assertThrows(IndexOutOfBoundsException.class, () -> BatchKernels.rows(m, 4, 5, new float[2 * 64], 0, 64, 2, new Gemm.Scratch(), none));
             assertThrows(IndexOutOfBoundsException.class, () -> BatchKernels.rows(m, 0, 8, new float[2 * 64 - 1], 0, 64, 2, new Gemm.Scratch(), none));
             assertThrows(IllegalArgumentException.class, () -> BatchKernels.rows(m, 0, 8, new float[4 * 64], 0, 32, 2, new Gemm.Scratch(), none));
+            assertThrows(IllegalArgumentException.class, () -> BatchKernels.rows(m, 0, 8, MemorySegment.ofArray(new float[4 * 64]), 0, 64, 2, new Gemm.Scratch(), none));
+            assertThrows(IndexOutOfBoundsException.class, () -> BatchKernels.rows(m, 0, 8, new BatchKernels.AlignedRows().copy(new float[2 * 64 - 1], 0, 2 * 64 - 1), 0, 64, 2, new Gemm.Scratch(), none));
             assertTrue(BatchKernels.supports(m, BatchKernels.MAX_TOKENS));
         }
     }
