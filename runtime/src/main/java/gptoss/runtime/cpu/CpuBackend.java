@@ -455,7 +455,7 @@ public final class CpuBackend implements Backend {
             swiglu[s] = glu;
             tokens[s] = n;
             unitRows[s] = Gemm.unitRows(n);
-            batch[s] = BatchKernels.supports(m, n);
+            batch[s] = BatchKernels.pays(m, n);
             rowByRow[s] = n == 1 || (!batch[s] && !Gemm.pays(m, n) && m.dotLayout() == m.decodeLayout());
             nativeIn[s] = null;
             // rows of a single-row unit: 1 (claims of whole passes, sized in bytes by grain) where the job is one
