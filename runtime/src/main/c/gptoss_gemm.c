@@ -185,8 +185,95 @@ static void mxfp4Pack(const uint8_t *b, const uint8_t *s, long blocksPerRow, int
     }
 }
 
+/* e^x of 16 lanes: the operations of gptoss.runtime.ops.Swiglu.exp in the same order (min/max written so that a NaN
+ * lane stays NaN, as Math.min/max keep it), so each lane has the bits of the Java scalar. */
+__attribute__((target("avx512f,fma"), always_inline))
+static inline __m512 exp16(__m512 x) {
+    __m512 c = _mm512_min_ps(_mm512_set1_ps(89.0f), _mm512_max_ps(_mm512_set1_ps(-104.0f), x));
+    __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.44269504f), _mm512_set1_ps(12582912.0f));
+    __m512i n = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(_mm512_set1_ps(12582912.0f)));
+    __m512 nf = _mm512_sub_ps(t, _mm512_set1_ps(12582912.0f));
+    __m512 f = _mm512_fmadd_ps(nf, _mm512_set1_ps(-0.693359375f), c);
+    f = _mm512_fmadd_ps(nf, _mm512_set1_ps(2.12194440e-4f), f);
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), f, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(f, f), f), _mm512_set1_ps(1.0f));
+    __m512i h = _mm512_srai_epi32(n, 1), bias = _mm512_set1_epi32(127);
+    __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(h, bias), 23));
+    __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(n, h), bias), 23));
+    return _mm512_mul_ps(_mm512_mul_ps(y, s1), s2);
+}
+
+/* gptoss.runtime.ops.Swiglu.apply of 16 (gate, linear) lanes, the same operations in the same order. */
+__attribute__((target("avx512f,fma"), always_inline))
+static inline __m512 swiglu16(__m512 gate, __m512 linear, float alpha, float limit) {
+    __m512 lim = _mm512_set1_ps(limit);
+    __m512 g = _mm512_min_ps(lim, gate);                                             /* Math.min(gate, limit) */
+    __m512 l = _mm512_max_ps(_mm512_set1_ps(-limit), _mm512_min_ps(lim, linear));    /* Math.max(-limit, Math.min(linear, limit)) */
+    __m512 x = _mm512_mul_ps(_mm512_set1_ps(alpha), g);
+    __m512 negX = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int) 0x80000000u)));
+    __m512 sig = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(negX)));
+    return _mm512_mul_ps(_mm512_mul_ps(g, sig), _mm512_add_ps(l, _mm512_set1_ps(1.0f)));
+}
+
+/* The 16 accumulator vectors of rows r0 .. r0 + n - 1 (n <= 16; missing rows read as zero) of one token, each
+ * folded as Lanes.sum folds (lane j + lane j^8, then j^4, j^2, j^1: the same additions of the same pairs), the
+ * 16 sums in row order. A transposing tree: 15 vector additions for 16 outputs. */
+__attribute__((target("avx512f,fma"), always_inline))
+static inline __m512 fold16(const float *a, long rowStride, int n) {
+    __m512 v[16];
+    for (int i = 0; i < 16; i++) v[i] = i < n ? _mm512_loadu_ps(a + i * rowStride) : _mm512_setzero_ps();
+    __m512 u[8], w[4], z[2];
+    for (int k = 0; k < 8; k++) /* lanes j + j^8: [b(k) 0..7 | b(k+8) 0..7] */
+        u[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[k], v[k + 8], 0x44), _mm512_shuffle_f32x4(v[k], v[k + 8], 0xEE));
+    for (int k = 0; k < 4; k++) /* j + j^4: blocks rows k, k+8, k+4, k+12 */
+        w[k] = _mm512_add_ps(_mm512_shuffle_f32x4(u[k], u[k + 4], 0x88), _mm512_shuffle_f32x4(u[k], u[k + 4], 0xDD));
+    for (int k = 0; k < 2; k++) /* j + j^2: per block two rows, lanes 0 and 1 each */
+        z[k] = _mm512_add_ps(_mm512_shuffle_ps(w[k], w[k + 2], 0x44), _mm512_shuffle_ps(w[k], w[k + 2], 0xEE));
+    /* j + j^1: lanes hold rows 0,2,1,3, 8,10,9,11, 4,6,5,7, 12,14,13,15 */
+    __m512 s = _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88), _mm512_shuffle_ps(z[0], z[1], 0xDD));
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15), s);
+}
+
 static float *aligned(int64_t scratch) {
     return (float *) (((uintptr_t) scratch + 63) & ~(uintptr_t) 63);
+}
+
+__attribute__((target("avx512f,fma")))
+static void finish(const float *acc, long rowStride, int count, int tokens, const float *bias, float *out, long outStride,
+                   int swiglu, float alpha, float limit) {
+    if (!swiglu) {
+        for (int t = 0; t < tokens; t++) {
+            const float *a = acc + t * 16;
+            float *o = out + t * outStride;
+            for (int r = 0; r < count; r += 16) {
+                int n = count - r < 16 ? count - r : 16;
+                __mmask16 m = (__mmask16) ((1u << n) - 1);
+                __m512 sum = _mm512_add_ps(fold16(a + r * rowStride, rowStride, n), _mm512_maskz_loadu_ps(m, bias + r));
+                _mm512_mask_storeu_ps(o + r, m, sum);
+            }
+        }
+    } else {
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        for (int t = 0; t < tokens; t++) {
+            const float *a = acc + t * 16;
+            float *o = out + t * outStride;
+            for (int r = 0; r < count; r += 32) {
+                int n0 = count - r < 16 ? count - r : 16, n1 = count - r - 16 < 0 ? 0 : count - r - 16 < 16 ? count - r - 16 : 16;
+                __mmask16 m0 = (__mmask16) ((1u << n0) - 1), m1 = (__mmask16) ((1u << n1) - 1);
+                __m512 s0 = _mm512_add_ps(fold16(a + r * rowStride, rowStride, n0), _mm512_maskz_loadu_ps(m0, bias + r));
+                __m512 s1 = n1 > 0 ? _mm512_add_ps(fold16(a + (r + 16) * rowStride, rowStride, n1), _mm512_maskz_loadu_ps(m1, bias + r + 16))
+                                   : _mm512_setzero_ps();
+                __m512 y = swiglu16(_mm512_permutex2var_ps(s0, even, s1), _mm512_permutex2var_ps(s0, odd, s1), alpha, limit);
+                int pairs = (n0 + n1) / 2;
+                _mm512_mask_storeu_ps(o + r / 2, (__mmask16) ((1u << pairs) - 1), y);
+            }
+        }
+    }
 }
 
 /* The token tile's copy, after the panel of `groups` groups of kv positions. */
@@ -267,5 +354,22 @@ void gptoss_gemm_mxfp4(int64_t blocks, int64_t scales, int64_t block, int32_t bl
 #else
     (void) blocks; (void) scales; (void) block; (void) blocksPerRow; (void) count; (void) from; (void) kc; (void) x; (void) xOffset;
     (void) xStride; (void) tokens; (void) acc; (void) accOffset; (void) rowStride; (void) firstBlock; (void) scratch;
+#endif
+}
+
+/*
+ * The epilogue of a unit after its last depth block: every accumulator (row r < count, token t < tokens, at
+ * acc + accOffset + r * rowStride + t * 16) folded as Lanes.sum folds, plus bias[r] (the caller passes zeros where
+ * there is none: the Java epilogue adds +0 too), written to out + outOffset + t * outStride + r; with swiglu, rows
+ * (2j, 2j + 1) are (gate, linear) and Swiglu.apply of the pair goes to out + outOffset + t * outStride + j (count
+ * even). The same operations in the same order as Gemm's Java fold and CpuBackend's Java epilogue: the same bits.
+ */
+void gptoss_gemm_finish(const float *acc, int32_t accOffset, int32_t rowStride, int32_t count, int32_t tokens, const float *bias,
+                        float *out, int32_t outOffset, int32_t outStride, int32_t swiglu, float alpha, float limit) {
+#ifdef GPTOSS_GEMM_X86
+    finish(acc + accOffset, rowStride, count, tokens, bias, out + outOffset, outStride, swiglu, alpha, limit);
+#else
+    (void) acc; (void) accOffset; (void) rowStride; (void) count; (void) tokens; (void) bias; (void) out; (void) outOffset;
+    (void) outStride; (void) swiglu; (void) alpha; (void) limit;
 #endif
 }

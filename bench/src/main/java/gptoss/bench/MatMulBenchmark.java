@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Prefill and batched decode: one expert-sized weight matrix (5760 × 2880, an expert's gate/up) times a batch of
- * token rows. {@code gemm} is {@link Gemm} (the backend's kernel for two rows or more); {@code rows} runs the
+ * token rows. {@code gemm} is {@link Gemm} (the backend's kernel for two rows or more), its epilogue described by a
+ * {@link Gemm.Output} as the backend's is (from 16 tokens the native GEMM then folds and writes in C); {@code rows} runs the
  * single-row kernels ({@link WeightMatrix#dotRows}, the backend's path for one row) once per token, the figure a
  * batch of a few rows must beat; {@code scalar} is the element-by-element reference, row by row. The
  * {@code :flops} rate is the figure of merit: run {@link FmaPeakBenchmark} in the same invocation to give it as a
@@ -77,9 +78,19 @@ public class MatMulBenchmark {
                 Gemm.Epilogue[] epilogues = new Gemm.Epilogue[threads];
                 for (int i = 0; i < threads; i++) {
                     scratch[i] = new Gemm.Scratch();
-                    epilogues[i] = (row, count, n, c, cOffset, cStride) -> {
-                        for (int r = 0; r < count; r++) {
-                            for (int t = 0; t < n; t++) out[t * ROWS + row + r] = c[cOffset + r * cStride + t];
+                    Gemm.Output output = new Gemm.Output();
+                    epilogues[i] = new Gemm.Epilogue() { // as the engine's: the native epilogue writes token-major rows (no bias here)
+                        @Override
+                        public void write(int row, int count, int n, float[] c, int cOffset, int cStride) {
+                            for (int r = 0; r < count; r++) {
+                                for (int t = 0; t < n; t++) out[t * ROWS + row + r] = c[cOffset + r * cStride + t];
+                            }
+                        }
+
+                        @Override
+                        public Gemm.Output output(int row, int count) {
+                            java.util.Arrays.fill(output.set(out, row, ROWS, false, 0f, 0f, count), 0, count, 0f);
+                            return output;
                         }
                     };
                 }

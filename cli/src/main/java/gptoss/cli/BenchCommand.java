@@ -107,9 +107,12 @@ final class BenchCommand implements Callable<Integer> {
                 System.err.println();
             }
 
-            // Warm-up: let the JIT compile the matrix-matrix (prompt) and matrix-vector (generation) kernels.
+            // Warm-up: let the JIT compile the matrix-matrix (prompt) and matrix-vector (generation) kernels. The whole
+            // prompt, as llama-bench warms up with its whole -p prompt: the paths a 512-token chunk takes (experts with
+            // ~64 rows through the GEMM and its epilogue) are not those of a short prompt (experts with a few rows), and
+            // a shorter warm-up left them to be compiled inside the first timed repetition (10-25 % slower than the next).
             try (Sequence warm = engine.newSequence()) {
-                engine.forward(warm, Arrays.copyOf(prompt, Math.min(promptTokens, 64)), false, logits);
+                engine.forward(warm, prompt, false, logits);
                 generate(engine, warm, logits, Math.min(genTokens, 16));
             }
 

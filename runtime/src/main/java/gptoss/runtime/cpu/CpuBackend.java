@@ -600,6 +600,14 @@ public final class CpuBackend implements Backend {
             }
         }
 
+        /** {@link Gemm.Output} of rows [row, row + count) of segment s: what {@link #emitBlock} writes, for the native epilogue. */
+        Gemm.Output nativeOutput(int s, int row, int count, Gemm.Output o) {
+            float[] b = o.set(out[s], outOffset[s] + (swiglu[s] ? row / 2 : row), outStride[s], swiglu[s],
+                    (float) c.swigluAlpha(), (float) c.swigluLimit(), count);
+            for (int r = 0; r < count; r++) b[r] = bias(s, row + r);
+            return o;
+        }
+
         private float bias(int s, int row) {
             FloatTensor b = bias[s];
             return b == null ? 0f : b.getFloat(biasOffset[s] + row);
@@ -618,9 +626,16 @@ public final class CpuBackend implements Backend {
         final class GemmSink implements Gemm.Epilogue {
             int segment;
 
+            private final Gemm.Output output = new Gemm.Output();
+
             @Override
             public void write(int row, int count, int tokens, float[] c, int cOffset, int cStride) {
                 job.emitBlock(segment, row, count, c, cOffset, cStride);
+            }
+
+            @Override
+            public Gemm.Output output(int row, int count) {
+                return job.nativeOutput(segment, row, count, output);
             }
         }
 

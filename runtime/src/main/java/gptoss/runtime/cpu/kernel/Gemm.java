@@ -89,6 +89,39 @@ public final class Gemm {
     @FunctionalInterface
     public interface Epilogue {
         void write(int row, int count, int tokens, float[] c, int cOffset, int cStride);
+
+        /**
+         * Where the native GEMM's epilogue ({@link GemmKernels#finish}: fold, bias and SwiGLU in C) should write rows
+         * {@code [row, row + count)}, or null to have them folded in Java and passed to {@link #write}. The epilogue
+         * must compute what {@code write} would have written from the same sums, to the bit.
+         */
+        default Output output(int row, int count) {
+            return null;
+        }
+    }
+
+    /**
+     * A unit's outputs as the native epilogue writes them: row {@code row + r}, token t to
+     * {@code out[offset + t·stride + r]} plus {@code bias[r]}; with {@code swiglu}, {@link gptoss.runtime.ops.Swiglu#apply}
+     * of each (gate, linear) row pair (2j, 2j + 1) to {@code out[offset + t·stride + j]}. Reused from unit to unit.
+     */
+    public static final class Output {
+        private float[] out, bias = new float[0];
+        private int offset, stride;
+        private boolean swiglu;
+        private float alpha, limit;
+
+        /** Describes the next unit's destination and returns its bias array (at least count floats) to fill. */
+        public float[] set(float[] out, int offset, int stride, boolean swiglu, float alpha, float limit, int count) {
+            this.out = out;
+            this.offset = offset;
+            this.stride = stride;
+            this.swiglu = swiglu;
+            this.alpha = alpha;
+            this.limit = limit;
+            if (bias.length < count) bias = new float[count];
+            return bias;
+        }
     }
 
     /** Whether a product of m with this many token rows (≥ 2) should run here rather than row by row per token. */
@@ -165,6 +198,15 @@ public final class Gemm {
             bf16(b, row, count, x, xOffset, xStride, tokens, acc, rowStride);
         } else if (nativeGemm && tokens >= GemmKernels.MIN_TOKENS && GemmKernels.available()) {
             nativePanels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);
+            Output o = epilogue.output(row, count);
+            if (o != null) {
+                int width = o.swiglu ? count / 2 : count;
+                if (o.swiglu && count % 2 != 0) throw new IllegalArgumentException("SwiGLU over an odd row count " + count);
+                Objects.checkFromIndexSize(o.offset, (tokens - 1) * (long) o.stride + width, o.out.length);
+                if (o.stride < width) throw new IllegalArgumentException("output stride " + o.stride + " < " + width);
+                GemmKernels.finish(acc, 0, rowStride, count, tokens, o.bias, o.out, o.offset, o.stride, o.swiglu, o.alpha, o.limit);
+                return;
+            }
         } else {
             panels(m, row, count, x, xOffset, xStride, tokens, scratch, acc, rowStride);
         }

@@ -7,6 +7,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -25,12 +26,12 @@ final class GemmKernels {
     /** Tokens from which Gemm runs these kernels; fewer tokens keep their Java paths (the small-batch kernels). */
     static final int MIN_TOKENS = 16;
 
-    private static final MethodHandle F32, BF16, MXFP4;
+    private static final MethodHandle F32, BF16, MXFP4, FINISH;
     private static final boolean AVAILABLE;
     private static final String STATUS;
 
     static {
-        MethodHandle f32 = null, bf16 = null, mxfp4 = null;
+        MethodHandle f32 = null, bf16 = null, mxfp4 = null, finish = null;
         boolean available = false;
         String status;
         if (NativeKernels.javaChosen()) {
@@ -58,14 +59,17 @@ final class GemmKernels {
                         mxfp4 = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_mxfp4"), FunctionDescriptor.ofVoid(
                                 JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
                                 ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), critical);
+                        finish = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_finish"), FunctionDescriptor.ofVoid(
+                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+                                JAVA_FLOAT, JAVA_FLOAT), critical);
                         available = true;
-                        status = "native GEMM (AVX-512, 4x6 micro-kernel)";
+                        status = "native GEMM (AVX-512, 4x6 micro-kernel, native fold/bias/SwiGLU epilogue)";
                     } else {
                         status = "Java GEMM (the native GEMM needs AVX-512)";
                     }
                 }
             } catch (Throwable e) {
-                f32 = bf16 = mxfp4 = null;
+                f32 = bf16 = mxfp4 = finish = null;
                 available = false;
                 status = "Java GEMM (native library failed to load: " + e + ")";
             }
@@ -73,6 +77,7 @@ final class GemmKernels {
         F32 = f32;
         BF16 = bf16;
         MXFP4 = mxfp4;
+        FINISH = finish;
         AVAILABLE = available;
         STATUS = status;
     }
@@ -125,6 +130,23 @@ final class GemmKernels {
                     MemorySegment.ofArray(acc), accOffset, rowStride, firstBlock ? 1 : 0, scratch.address());
         } catch (Throwable e) {
             throw new IllegalStateException("native GEMM", e);
+        }
+    }
+
+    /**
+     * The epilogue of a unit after its last block, in C: each accumulator (row r &lt; count, token t, at
+     * {@code acc[accOffset + r·rowStride + t·16]}) folded as {@link Lanes#sum} folds, plus {@code bias[r]}, to
+     * {@code out[outOffset + t·outStride + r]}; with {@code swiglu}, {@link gptoss.runtime.ops.Swiglu#apply} of each
+     * (gate, linear) row pair (2j, 2j + 1) to {@code out[outOffset + t·outStride + j]}. The bits of the Java fold and
+     * epilogue (GemmTest).
+     */
+    static void finish(float[] acc, int accOffset, int rowStride, int count, int tokens, float[] bias, float[] out, int outOffset,
+                       int outStride, boolean swiglu, float alpha, float limit) {
+        try {
+            FINISH.invokeExact(MemorySegment.ofArray(acc), accOffset, rowStride, count, tokens, MemorySegment.ofArray(bias),
+                    MemorySegment.ofArray(out), outOffset, outStride, swiglu ? 1 : 0, alpha, limit);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native GEMM epilogue", e);
         }
     }
 }

@@ -179,6 +179,78 @@ class GemmTest {
         }
     }
 
+    /**
+     * The native GEMM's epilogue ({@link GemmKernels#finish}: fold, bias, SwiGLU in C) against the Java fold and
+     * the Java epilogue applied to the same accumulators (bias added, then {@link gptoss.runtime.ops.Swiglu#apply} of
+     * each (gate, linear) row pair), bit for bit: units whose row count is no multiple of 16 or 32, tokens that are
+     * no multiple of the micro-tile, outputs written into a wider row at an offset; biases spread the sums over
+     * [-40, 40], so SwiGLU's clamps and both tails of its sigmoid are taken.
+     */
+    @ParameterizedTest
+    @CsvSource({"bf16,134,2880,true", "mxfp4,134,1056,true", "bf16,37,160,false", "mxfp4,70,2880,false"})
+    void nativeEpilogueGivesTheBitsOfTheJavaEpilogue(String format, int rows, int cols, boolean swiglu) {
+        Assumptions.assumeTrue(GemmKernels.available(), GemmKernels.describe());
+        SplittableRandom random = new SplittableRandom(rows * 31L + cols);
+        float alpha = 1.702f, limit = 7f;
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix m = WeightMatrix.of(tensor(format, arena, (long) rows * cols, random), 0, rows, cols);
+            float[] bias = new float[rows];
+            for (int r = 0; r < rows; r++) bias[r] = (float) random.nextDouble(-40, 40);
+            int width = swiglu ? rows / 2 : rows, outStride = width + 5, outOffset = 3;
+            for (int tokens : new int[]{16, 17, 23, 64}) {
+                float[] x = RandomTensors.gaussian(tokens * cols, random);
+                int stride = Gemm.stride(m);
+                float[] arranged = new float[tokens * stride];
+                for (int t = 0; t < tokens; t++) m.decodeLayout().arrange(x, t * cols, cols, arranged, t * stride);
+                for (int unit : new int[]{6, 18, 32, 40, 64, 128}) {
+                    float[] expected = new float[outOffset + tokens * outStride], got = new float[expected.length];
+                    Gemm.Scratch scratch = new Gemm.Scratch();
+                    Gemm.Epilogue java = (row, count, n, c, cOffset, cStride) -> {
+                        for (int t = 0; t < n; t++) {
+                            for (int r = 0; r < count; r++) {
+                                float sum = c[cOffset + r * cStride + t] + bias[row + r];
+                                if (!swiglu) {
+                                    expected[outOffset + t * outStride + row + r] = sum;
+                                } else if (r % 2 == 0) {
+                                    float linear = c[cOffset + (r + 1) * cStride + t] + bias[row + r + 1];
+                                    expected[outOffset + t * outStride + (row + r) / 2] = gptoss.runtime.ops.Swiglu.apply(sum, linear, alpha, limit);
+                                }
+                            }
+                        }
+                    };
+                    Gemm.Output output = new Gemm.Output();
+                    Gemm.Epilogue nat = new Gemm.Epilogue() {
+                        @Override
+                        public void write(int row, int count, int n, float[] c, int cOffset, int cStride) {
+                            throw new AssertionError("the native GEMM wrote through the Java epilogue");
+                        }
+
+                        @Override
+                        public Gemm.Output output(int row, int count) {
+                            float[] b = output.set(got, outOffset + (swiglu ? row / 2 : row), outStride, swiglu, alpha, limit, count);
+                            System.arraycopy(bias, row, b, 0, count);
+                            return output;
+                        }
+                    };
+                    for (int row = 0; row < rows; row += unit) {
+                        int count = Math.min(unit, rows - row);
+                        Gemm.rows(m, row, count, arranged, 0, stride, tokens, scratch, java, false);
+                        Gemm.rows(m, row, count, arranged, 0, stride, tokens, scratch, nat, true);
+                    }
+                    int negative = 0, clamped = 0;
+                    for (int i = 0; i < expected.length; i++) {
+                        String where = format + " " + tokens + " tokens, unit " + unit + ", index " + i;
+                        assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(got[i]), where + ": Java " + expected[i] + " vs native " + got[i]);
+                        if (expected[i] < -1) negative++;
+                        if (expected[i] > 7 * 8 * 0.9f) clamped++;
+                    }
+                    assertTrue(negative > 0, "some outputs below -1");
+                    if (swiglu) assertTrue(clamped > 0, "some outputs from clamped gates");
+                }
+            }
+        }
+    }
+
     /** A token's outputs are bit-identical whatever else is in the batch and however the rows are split into units. */
     @Test
     void resultsDoNotDependOnBatchOrUnits() {
