@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Issue 17's criterion as one measurement: the matrix-vector product of a 5760×2880 matrix (gpt-oss-20b's expert
- * gate/up shape; the memory holds 512 MB of them, cycled, so rows come from memory) against a plain Java read of as
+ * gate/up shape; the memory holds 512 MB of them, cycled, so rows come from memory; other shapes with {@link #shape})
+ * against a plain Java read of as
  * many bytes of another 512 MB buffer, <b>alternating within every invocation</b> (about a millisecond each; the
  * order flips every invocation), both on the same {@link WorkerPool} of {@link #threads} threads. The machine's
  * bandwidth swings 2× within a minute here; two benchmarks run one after the other compare different minutes, these
@@ -68,11 +69,19 @@ public class MatVecShareBenchmark {
     @Param({"8"})
     public int streams;
 
+    /** Rows × columns of each matrix: 5760×2880 (an expert's gate/up), 5120×2880 (attention q/k/v), 2880×4096 (attention out), 201088×2880 (the unembedding). */
+    @Param({"5760x2880"})
+    public String shape;
+
+    /** Rows of a pass: {@code spread}, the backend's {@link WeightMatrix#dotRows}; {@code adjacent}, r..r+7 by {@link WeightMatrix#dot8}. */
+    @Param({"spread"})
+    public String rows8;
+
     /** Size of the matrices' memory and of the read buffer, each: larger than every cache. */
     @Param({"512"})
     public int megabytes;
 
-    private static final int COLS = 2880, ROWS = 5760;
+    private int rows, cols; // of each matrix, from shape
     private static final long READ_CHUNK = 256 << 10;
     private Arena arena;
     private WorkerPool pool;
@@ -86,7 +95,15 @@ public class MatVecShareBenchmark {
     private final float[][] passes = new float[16][WeightMatrix.PASS_ROWS];
     private final long[] sums = new long[16 * 8];
 
-    private final WorkerPool.Task product = (thread, from, to) -> matrix.dotRows(from, to, input, 0, out, 0, passes[thread]);
+    private final WorkerPool.Task product = (thread, from, to) -> {
+        if (rows8.equals("spread")) {
+            matrix.dotRows(from, to, input, 0, out, 0, passes[thread]);
+        } else {
+            int r = from;
+            for (; r + WeightMatrix.PASS_ROWS <= to; r += WeightMatrix.PASS_ROWS) matrix.dot8(r, input, 0, out, r);
+            for (; r < to; r++) out[r] = matrix.dot(r, input, 0);
+        }
+    };
 
     private final WorkerPool.Task read = (thread, from, to) -> {
         long v = Lanes.I.vectorByteSize(), s = READ_CHUNK / streams;
@@ -154,24 +171,27 @@ public class MatVecShareBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        double rowBytes = format.equals("bf16") ? 2.0 * COLS : COLS / 32 * 17.0;
-        int count = Math.max(1, (int) (megabytes * (1L << 20) / (rowBytes * ROWS)));
+        String[] rc = shape.split("x");
+        rows = Integer.parseInt(rc[0]);
+        cols = Integer.parseInt(rc[1]);
+        double rowBytes = format.equals("bf16") ? 2.0 * cols : cols / 32 * 17.0;
+        int count = Math.max(1, (int) (megabytes * (1L << 20) / (rowBytes * rows)));
         arena = Arena.ofShared();
-        var tensor = RandomWeights.tensor(format, arena, (long) count * ROWS * COLS, 1);
+        var tensor = RandomWeights.tensor(format, arena, (long) count * rows * cols, 1);
         matrices = new WeightMatrix[count];
         for (int i = 0; i < count; i++) {
-            long offset = (long) i * ROWS * COLS;
-            matrices[i] = kernel.equals("java") ? WeightMatrix.javaKernels(tensor, offset, ROWS, COLS) : WeightMatrix.of(tensor, offset, ROWS, COLS);
+            long offset = (long) i * rows * cols;
+            matrices[i] = kernel.equals("java") ? WeightMatrix.javaKernels(tensor, offset, rows, cols) : WeightMatrix.of(tensor, offset, rows, cols);
         }
         matrix = matrices[0];
         sliceBytes = matrix.bytes() / 64 * 64;
         slices = count;
         buffer = HugePages.allocate(slices * sliceBytes, arena);
         buffer.fill((byte) 1);
-        float[] x = RandomWeights.gaussian(COLS, 2);
-        input = new float[matrix.dotLayout().length(COLS)];
-        matrix.dotLayout().arrange(x, 0, COLS, input, 0);
-        out = new float[ROWS];
+        float[] x = RandomWeights.gaussian(cols, 2);
+        input = new float[matrix.dotLayout().length(cols)];
+        matrix.dotLayout().arrange(x, 0, cols, input, 0);
+        out = new float[rows];
         pool = new WorkerPool(threads);
         // rows claimed as the backend claims them: about 1/32 of a thread's share, 64 KiB to 1 MiB, whole passes
         long target = Math.clamp(matrix.bytes() / (threads * 32L), 64 << 10, 1 << 20);
@@ -193,16 +213,16 @@ public class MatVecShareBenchmark {
         int chunks = (int) ((sliceBytes + READ_CHUNK - 1) / READ_CHUNK);
         boolean kernelFirst = (invocations++ & 1) == 0;
         long t0 = System.nanoTime();
-        if (kernelFirst) pool.run(ROWS, grain, product);
+        if (kernelFirst) pool.run(rows, grain, product);
         else pool.run(chunks, 1, read);
         long t1 = System.nanoTime();
         if (kernelFirst) pool.run(chunks, 1, read);
-        else pool.run(ROWS, grain, product);
+        else pool.run(rows, grain, product);
         long t2 = System.nanoTime();
         share.kernelNanos += kernelFirst ? t1 - t0 : t2 - t1;
         share.readNanos += kernelFirst ? t2 - t1 : t1 - t0;
         share.kernelBytes += matrix.bytes();
         share.readBytes += sliceBytes;
-        return sums[0] + Float.floatToRawIntBits(out[i % ROWS]);
+        return sums[0] + Float.floatToRawIntBits(out[i % rows]);
     }
 }
