@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * two slices see the same ones.
  *
  * <p>The read is as good as we could make plain Java read memory: each thread claims 256 KiB chunks (the kernel
- * claims about 150 KB of rows) and reads a chunk as {@link #streams} interleaved streams of 512-bit loads summed
+ * claims about 550 KB of an expert's rows) and reads a chunk as {@link #streams} interleaved streams of 512-bit loads summed
  * into four accumulators. The kernel is the backend's: {@link WeightMatrix#dotRows} over claimed row ranges as
  * {@code CpuBackend} runs it ({@code kernel=vector}: the native kernel where the build compiled it; {@code java}:
  * the Java Vector API kernel).
@@ -76,6 +76,10 @@ public class MatVecShareBenchmark {
     /** Rows of a pass: {@code spread}, the backend's {@link WeightMatrix#dotRows}; {@code adjacent}, r..r+7 by {@link WeightMatrix#dot8}. */
     @Param({"spread"})
     public String rows8;
+
+    /** Claims per thread the rows are cut into, as {@code CpuBackend} cuts them (its default since session 6: 8; it was 32). */
+    @Param({"8"})
+    public int claims;
 
     /** Size of the matrices' memory and of the read buffer, each: larger than every cache. */
     @Param({"512"})
@@ -193,8 +197,8 @@ public class MatVecShareBenchmark {
         matrix.dotLayout().arrange(x, 0, cols, input, 0);
         out = new float[rows];
         pool = new WorkerPool(threads);
-        // rows claimed as the backend claims them: about 1/32 of a thread's share, 64 KiB to 1 MiB, whole passes
-        long target = Math.clamp(matrix.bytes() / (threads * 32L), 64 << 10, 1 << 20);
+        // rows claimed as the backend claims them: 1/claims of a thread's share, 64 KiB to 1 MiB, whole passes
+        long target = Math.clamp(matrix.bytes() / ((long) threads * claims), 64 << 10, 1 << 20);
         grain = Math.max(WeightMatrix.PASS_ROWS, (int) (target / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
     }
 
