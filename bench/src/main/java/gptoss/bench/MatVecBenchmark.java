@@ -1,5 +1,6 @@
 package gptoss.bench;
 
+import gptoss.runtime.cpu.CpuBackend;
 import gptoss.runtime.cpu.WorkerPool;
 import gptoss.runtime.cpu.kernel.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -134,9 +135,7 @@ public class MatVecBenchmark {
         matrix.dotLayout().arrange(x, 0, COLS, input, 0);
         out = new float[rows];
         pool = new WorkerPool(threads);
-        // As the backend claims rows: about 1/32 of a thread's share, 64 KiB to 1 MiB, whole passes.
-        long bytes = (long) (rows * rowBytes), target = Math.clamp(bytes / (threads * 32L), 64 << 10, 1 << 20);
-        grain = Math.max(WeightMatrix.PASS_ROWS, (int) (target / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
+        grain = CpuBackend.claimRows(matrix.bytes(), matrix.bytes() / rows, threads, CpuBackend.claimsPerThread()); // as the backend claims rows
     }
 
     @TearDown(Level.Trial)

@@ -1,11 +1,10 @@
 package gptoss.bench;
 
 import gptoss.model.memory.HugePages;
+import gptoss.runtime.cpu.CpuBackend;
+import gptoss.runtime.cpu.ReadBandwidth;
 import gptoss.runtime.cpu.WorkerPool;
-import gptoss.runtime.cpu.kernel.Lanes;
 import gptoss.runtime.cpu.kernel.WeightMatrix;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,7 +22,6 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -110,34 +108,13 @@ public class MatVecShareBenchmark {
     };
 
     private final WorkerPool.Task read = (thread, from, to) -> {
-        long v = Lanes.I.vectorByteSize(), s = READ_CHUNK / streams;
-        IntVector a0 = IntVector.zero(Lanes.I), a1 = IntVector.zero(Lanes.I), a2 = IntVector.zero(Lanes.I), a3 = IntVector.zero(Lanes.I);
+        long sum = 0;
         for (long c = sliceStart + from * READ_CHUNK, end = Math.min(sliceStart + to * READ_CHUNK, sliceStart + sliceBytes); c < end; c += READ_CHUNK) {
             long chunkEnd = Math.min(c + READ_CHUNK, end);
-            if (streams == 8 && chunkEnd - c == READ_CHUNK) {
-                for (long p = c; p < c + s; p += v) {
-                    a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p, ByteOrder.LITTLE_ENDIAN));
-                    a1 = a1.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + s, ByteOrder.LITTLE_ENDIAN));
-                    a2 = a2.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 2 * s, ByteOrder.LITTLE_ENDIAN));
-                    a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 3 * s, ByteOrder.LITTLE_ENDIAN));
-                    a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 4 * s, ByteOrder.LITTLE_ENDIAN));
-                    a1 = a1.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 5 * s, ByteOrder.LITTLE_ENDIAN));
-                    a2 = a2.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 6 * s, ByteOrder.LITTLE_ENDIAN));
-                    a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 7 * s, ByteOrder.LITTLE_ENDIAN));
-                }
-            } else {
-                // one sequential stream (also the slice's last, partial chunk)
-                long p = c;
-                for (; p + 4 * v <= chunkEnd; p += 4 * v) {
-                    a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p, ByteOrder.LITTLE_ENDIAN));
-                    a1 = a1.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + v, ByteOrder.LITTLE_ENDIAN));
-                    a2 = a2.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 2 * v, ByteOrder.LITTLE_ENDIAN));
-                    a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 3 * v, ByteOrder.LITTLE_ENDIAN));
-                }
-                for (; p + v <= chunkEnd; p += v) a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p, ByteOrder.LITTLE_ENDIAN));
-            }
+            // eight interleaved streams as ReadBandwidth reads; one sequential stream for streams != 8 and the slice's last, partial chunk
+            sum += streams == 8 && chunkEnd - c == READ_CHUNK ? ReadBandwidth.readInterleaved(buffer, c, chunkEnd) : ReadBandwidth.readSequential(buffer, c, chunkEnd);
         }
-        sums[thread * 8] += a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        sums[thread * 8] += sum;
     };
 
     /** Bytes and nanoseconds of both sides in the current iteration; the getters are what JMH reports. */
@@ -197,9 +174,7 @@ public class MatVecShareBenchmark {
         matrix.dotLayout().arrange(x, 0, cols, input, 0);
         out = new float[rows];
         pool = new WorkerPool(threads);
-        // rows claimed as the backend claims them: 1/claims of a thread's share, 64 KiB to 1 MiB, whole passes
-        long target = Math.clamp(matrix.bytes() / ((long) threads * claims), 64 << 10, 1 << 20);
-        grain = Math.max(WeightMatrix.PASS_ROWS, (int) (target / rowBytes) / WeightMatrix.PASS_ROWS * WeightMatrix.PASS_ROWS);
+        grain = CpuBackend.claimRows(matrix.bytes(), matrix.bytes() / rows, threads, claims); // as the backend claims rows
     }
 
     @TearDown(Level.Trial)

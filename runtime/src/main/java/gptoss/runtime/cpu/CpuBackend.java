@@ -52,6 +52,22 @@ public final class CpuBackend implements Backend {
     /** Claims per thread a matrix-vector product is cut into ({@code -Dgptoss.decode.claims=N}, to compare). */
     private static final int CLAIMS_PER_THREAD = Math.max(1, Integer.getInteger("gptoss.decode.claims", 8));
 
+    /** Claims per thread a matrix-vector product is cut into (8, or {@code -Dgptoss.decode.claims}). */
+    public static int claimsPerThread() {
+        return CLAIMS_PER_THREAD;
+    }
+
+    /**
+     * Rows a thread claims at a time in a matrix-vector product of {@code bytes} whose rows take {@code rowBytes}
+     * each: 1/{@code claims} of a thread's share, within 64 KiB to 1 MiB, whole passes of rows (the benchmarks claim
+     * rows with this too, to measure what the backend runs).
+     */
+    public static int claimRows(long bytes, long rowBytes, int threads, int claims) {
+        long target = Math.clamp(bytes / ((long) threads * claims), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
+        int pass = WeightMatrix.PASS_ROWS;
+        return (int) Math.max(pass, target / rowBytes / pass * pass);
+    }
+
     private final ModelConfig c;
     private final WorkerPool pool;
     private final YarnRope rope;
@@ -521,10 +537,7 @@ public final class CpuBackend implements Backend {
             if (!rows) return Math.max(1, units / (threads * 8));
             long bytes = 0;
             for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
-            long perUnit = Math.max(1, bytes / units);
-            long target = Math.clamp(bytes / ((long) threads * CLAIMS_PER_THREAD), MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
-            int pass = WeightMatrix.PASS_ROWS;
-            return (int) Math.max(pass, target / perUnit / pass * pass); // whole passes of rows
+            return claimRows(bytes, Math.max(1, bytes / units), threads, CLAIMS_PER_THREAD);
         }
 
         @Override

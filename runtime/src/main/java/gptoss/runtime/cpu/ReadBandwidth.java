@@ -34,6 +34,42 @@ public final class ReadBandwidth {
         }
     }
 
+    /**
+     * The ints of {@code buffer[from, to)} summed (so the loads cannot be skipped), read with vector loads as eight
+     * interleaved streams {@code (to - from) / 8} bytes apart: a core needs several streams in flight to reach the
+     * memory's bandwidth (one stream reaches about 90 % of it here). {@code to - from} is a multiple of eight vectors.
+     */
+    public static long readInterleaved(MemorySegment buffer, long from, long to) {
+        long v = Lanes.I.vectorByteSize(), s = (to - from) / 8;
+        if (s % v != 0 || 8 * s != to - from) throw new IllegalArgumentException("not eight whole-vector streams: " + (to - from) + " bytes");
+        IntVector a0 = IntVector.zero(Lanes.I), a1 = IntVector.zero(Lanes.I), a2 = IntVector.zero(Lanes.I), a3 = IntVector.zero(Lanes.I);
+        for (long p = from; p < from + s; p += v) {
+            a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + s, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 2 * s, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 3 * s, ByteOrder.LITTLE_ENDIAN));
+            a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 4 * s, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 5 * s, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 6 * s, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 7 * s, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The ints of {@code buffer[from, to)} summed, read as one sequential stream of vector loads (whole vectors). */
+    public static long readSequential(MemorySegment buffer, long from, long to) {
+        long v = Lanes.I.vectorByteSize(), p = from;
+        IntVector a0 = IntVector.zero(Lanes.I), a1 = IntVector.zero(Lanes.I), a2 = IntVector.zero(Lanes.I), a3 = IntVector.zero(Lanes.I);
+        for (; p + 4 * v <= to; p += 4 * v) {
+            a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + v, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 2 * v, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 3 * v, ByteOrder.LITTLE_ENDIAN));
+        }
+        for (; p + v <= to; p += v) a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p, ByteOrder.LITTLE_ENDIAN));
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
     /** One streaming read of a buffer, chunks claimed by the threads of a pool; the sums keep the loads alive. */
     public static final class Pass implements WorkerPool.Task {
         private final MemorySegment buffer;
@@ -64,23 +100,9 @@ public final class ReadBandwidth {
 
         @Override
         public void run(int thread, int from, int to) {
-            // Each 1 MiB chunk is read as eight interleaved streams of 128 KiB: a core needs several streams in
-            // flight to reach the memory's bandwidth (one stream reaches about 90 % of it here).
-            long v = Lanes.I.vectorByteSize(), s = CHUNK / 8;
-            IntVector a0 = IntVector.zero(Lanes.I), a1 = IntVector.zero(Lanes.I), a2 = IntVector.zero(Lanes.I), a3 = IntVector.zero(Lanes.I);
-            for (long c = from * CHUNK, end = to * CHUNK; c < end; c += CHUNK) {
-                for (long p = c; p < c + s; p += v) {
-                    a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p, ByteOrder.LITTLE_ENDIAN));
-                    a1 = a1.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + s, ByteOrder.LITTLE_ENDIAN));
-                    a2 = a2.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 2 * s, ByteOrder.LITTLE_ENDIAN));
-                    a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 3 * s, ByteOrder.LITTLE_ENDIAN));
-                    a0 = a0.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 4 * s, ByteOrder.LITTLE_ENDIAN));
-                    a1 = a1.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 5 * s, ByteOrder.LITTLE_ENDIAN));
-                    a2 = a2.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 6 * s, ByteOrder.LITTLE_ENDIAN));
-                    a3 = a3.add(IntVector.fromMemorySegment(Lanes.I, buffer, p + 7 * s, ByteOrder.LITTLE_ENDIAN));
-                }
-            }
-            sums[thread * 8] += a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            long sum = 0;
+            for (long c = from * CHUNK, end = to * CHUNK; c < end; c += CHUNK) sum += readInterleaved(buffer, c, c + CHUNK);
+            sums[thread * 8] += sum;
         }
     }
 }
