@@ -280,6 +280,10 @@ void gptoss_batch_bf16(int64_t data, int64_t first, int32_t k, const float *x, i
  * Rows [row, row + count) of an MXFP4 matrix (row r: blocksPerRow blocks from block firstBlock + r·blocksPerRow of
  * the tensor at (blocks, scales)) × `tokens` token rows (as gptoss_batch_bf16) to out[(r − row)·tokens + t].
  */
+#ifdef GPTOSS_X86
+/* AVX-512 for the whole entry, as gptoss_batch_bf16 (only called where gptoss_batch_lanes says 16): the folds inline. */
+__attribute__((target("avx512f,fma")))
+#endif
 void gptoss_batch_mxfp4(int64_t blocks, int64_t scales, int64_t firstBlock, int32_t blocksPerRow, const float *x,
                         int32_t xOffset, int32_t xStride, int32_t tokens, int32_t row, int32_t count, float *out) {
 #ifdef GPTOSS_X86
