@@ -471,8 +471,8 @@ public final class CpuBackend implements Backend {
             outStride[s] = oStride;
             swiglu[s] = glu;
             tokens[s] = n;
-            unitRows[s] = Gemm.unitRows(n);
             batch[s] = BatchKernels.pays(m, n);
+            unitRows[s] = batch[s] ? BatchKernels.unitRows(m, n) : Gemm.unitRows(n);
             rowByRow[s] = n == 1 || (!batch[s] && !Gemm.pays(m, n) && m.dotLayout() == m.decodeLayout());
             nativeIn[s] = null;
             // rows of a single-row unit: 1 (claims of whole passes, sized in bytes by grain) where the job is one

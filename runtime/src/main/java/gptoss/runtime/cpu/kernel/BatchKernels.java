@@ -32,6 +32,8 @@ public final class BatchKernels {
     /** Token rows from which, and up to which, these kernels take a product. */
     public static final int MIN_TOKENS = 2, MAX_TOKENS = 15;
     static final String PROPERTY = "gptoss.batch.native";
+    /** Rows of a BF16 unit ({@link #unitRows}; {@code -Dgptoss.batch.bf16UnitRows}). */
+    static final int BF16_UNIT_ROWS = Math.max(1, Integer.getInteger("gptoss.batch.bf16UnitRows", 128));
 
     private static final MethodHandle BF16, MXFP4;
     private static final boolean AVAILABLE;
@@ -56,7 +58,7 @@ public final class BatchKernels {
                     if (cpu == Lanes.L) {
                         Linker.Option critical = Linker.Option.critical(true);
                         bf16 = linker.downcallHandle(lib.findOrThrow("gptoss_batch_bf16"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), critical);
+                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), critical);
                         mxfp4 = linker.downcallHandle(lib.findOrThrow("gptoss_batch_mxfp4"), FunctionDescriptor.ofVoid(
                                 JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), critical);
                         available = true;
@@ -103,6 +105,15 @@ public final class BatchKernels {
     }
 
     /**
+     * Output rows a thread claims at a time for a product that {@link #pays}: {@link #BF16_UNIT_ROWS} for BF16 (each
+     * call copies the token rows once, so calls of 16 rows spent about an eighth of their time on the copy and the
+     * call), {@link Gemm#unitRows} otherwise.
+     */
+    public static int unitRows(WeightMatrix m, int tokens) {
+        return m instanceof Bf16Matrix ? BF16_UNIT_ROWS : Gemm.unitRows(tokens);
+    }
+
+    /**
      * Rows {@code [row, row + count)} of {@code m} times token rows {@code x[xOffset + t·xStride ..]} for t < tokens
      * (in {@code m.decodeLayout()}): the finished [count × tokens] block ({@code c[r·tokens + t]}) goes to
      * {@code epilogue}, as {@link Gemm#rows} gives it. Only where {@link #supports} says so.
@@ -117,7 +128,7 @@ public final class BatchKernels {
         float[] c = scratch.result(count * tokens);
         try {
             if (m instanceof Bf16Matrix b) {
-                BF16.invokeExact(b.segment().address(), b.rowByte(0) / 2, k, MemorySegment.ofArray(x), xOffset, xStride, tokens, row, count, MemorySegment.ofArray(c));
+                BF16.invokeExact(b.segment().address(), b.rowByte(0) / 2, k, MemorySegment.ofArray(x), xOffset, xStride, tokens, row, count, MemorySegment.ofArray(c), packed(scratch, k, tokens));
             } else {
                 Mxfp4Matrix q = (Mxfp4Matrix) m;
                 MXFP4.invokeExact(q.blocksAddress(), q.scalesAddress(), q.firstBlock(), q.blocksPerRow(), MemorySegment.ofArray(x), xOffset, xStride, tokens, row, count, MemorySegment.ofArray(c));
@@ -146,7 +157,7 @@ public final class BatchKernels {
         float[] c = scratch.result(count * tokens);
         try {
             if (m instanceof Bf16Matrix b) {
-                BF16.invokeExact(b.segment().address(), b.rowByte(0) / 2, k, x, xOffset, xStride, tokens, row, count, MemorySegment.ofArray(c));
+                BF16.invokeExact(b.segment().address(), b.rowByte(0) / 2, k, x, xOffset, xStride, tokens, row, count, MemorySegment.ofArray(c), packed(scratch, k, tokens));
             } else {
                 Mxfp4Matrix q = (Mxfp4Matrix) m;
                 MXFP4.invokeExact(q.blocksAddress(), q.scalesAddress(), q.firstBlock(), q.blocksPerRow(), x, xOffset, xStride, tokens, row, count, MemorySegment.ofArray(c));
@@ -155,6 +166,14 @@ public final class BatchKernels {
             throw new IllegalStateException("native small-batch kernel", e);
         }
         epilogue.write(row, count, tokens, c, 0, tokens);
+    }
+
+    /**
+     * Native memory (64-byte aligned, the thread's scratch) for the BF16 kernel's copy of the token rows, chunk by
+     * chunk and token after token, so that its register tiles load every activation from one pointer plus a constant.
+     */
+    private static MemorySegment packed(Gemm.Scratch scratch, int k, int tokens) {
+        return scratch.packed((long) (k / 32) * 32 * tokens * Float.BYTES + 64);
     }
 
     /**

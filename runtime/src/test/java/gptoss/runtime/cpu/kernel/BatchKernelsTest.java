@@ -41,13 +41,16 @@ class BatchKernelsTest {
 
     @ParameterizedTest
     @CsvSource({
-            "bf16,37,2880", "bf16,13,100", "bf16,7,4096", "bf16,1,64", "bf16,9,48", "bf16,19,32",
-            "mxfp4,37,2880", "mxfp4,11,160", "mxfp4,7,32", "mxfp4,1,4096", "mxfp4,23,96"})
-    void everyTokenCountGivesTheBitsOfTheDocumentedOrder(String format, int rows, int cols) {
+            "bf16,37,2880,0", "bf16,13,100,0", "bf16,7,4096,0", "bf16,1,64,0", "bf16,9,48,0", "bf16,19,32,0",
+            // BF16 rows that start past a cache line: 32 bytes (bench-m's lm_head in its checkpoint), 4, 60 (the
+            // spliced tiles), 2 (not a multiple of 4: the plain tiles)
+            "bf16,37,2880,16", "bf16,21,4096,2", "bf16,11,64,30", "bf16,13,2880,1",
+            "mxfp4,37,2880,0", "mxfp4,11,160,0", "mxfp4,7,32,0", "mxfp4,1,4096,0", "mxfp4,23,96,0"})
+    void everyTokenCountGivesTheBitsOfTheDocumentedOrder(String format, int rows, int cols, int shift) {
         SplittableRandom random = new SplittableRandom(rows * 977L + cols);
         int maxTokens = BatchKernels.MAX_TOKENS;
         try (Arena arena = Arena.ofConfined()) {
-            long offset = 3L * cols;  // a matrix inside a larger tensor
+            long offset = 3L * cols + shift;  // a matrix inside a larger tensor
             FloatTensor t = GemmTest.tensor(format, arena, offset + (long) rows * cols + 64, random);
             WeightMatrix m = WeightMatrix.of(t, offset, rows, cols), java = WeightMatrix.javaKernels(t, offset, rows, cols);
             assumeTrue(BatchKernels.supports(m, 2), "native small-batch kernels: " + BatchKernels.describe());
@@ -69,7 +72,7 @@ class BatchKernelsTest {
             }
             for (int tokens = BatchKernels.MIN_TOKENS; tokens <= maxTokens; tokens++) {
                 int n = tokens;
-                for (int unit : new int[]{16, 5}) {
+                for (int unit : new int[]{16, 5, 128}) {
                     float[] out = new float[tokens * rows], viaJava = new float[tokens * rows], viaNative = new float[tokens * rows];
                     // the token rows in native memory too: aligned to a cache line (an AlignedRows copy) and not
                     int nativeOffset = unit == 16 ? 0 : 3;
@@ -90,7 +93,7 @@ class BatchKernelsTest {
                         });
                     }
                     for (int i = 0; i < tokens * rows; i++) {
-                        String where = format + " " + rows + "x" + cols + ", " + tokens + " tokens, unit " + unit + ": token " + i / rows + " row " + i % rows;
+                        String where = format + " " + rows + "x" + cols + " +" + shift + ", " + tokens + " tokens, unit " + unit + ": token " + i / rows + " row " + i % rows;
                         int bits = Float.floatToRawIntBits(out[i]);
                         assertEquals(Float.floatToRawIntBits(expected[i]), bits, where + ": order model " + expected[i] + " vs " + out[i]);
                         assertEquals(Float.floatToRawIntBits(dotNative[i]), bits, where + ": native dot");
