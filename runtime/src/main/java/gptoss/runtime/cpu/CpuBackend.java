@@ -52,6 +52,13 @@ public final class CpuBackend implements Backend {
     /** Claims per thread a matrix-vector product is cut into ({@code -Dgptoss.decode.claims=N}, to compare). */
     private static final int CLAIMS_PER_THREAD = Math.max(1, Integer.getInteger("gptoss.decode.claims", 8));
 
+    /**
+     * Whether row-by-row products (one token: every decode step's products) claim rows guided
+     * ({@link WorkerPool#runGuided}: claims shrink as the rows run out, so no thread waits long for another's last
+     * claim) rather than in claims of one size ({@code -Dgptoss.decode.guided=false}, to compare).
+     */
+    private static final boolean GUIDED = Boolean.parseBoolean(System.getProperty("gptoss.decode.guided", "true"));
+
     /** Claims per thread a matrix-vector product is cut into (8, or {@code -Dgptoss.decode.claims}). */
     public static int claimsPerThread() {
         return CLAIMS_PER_THREAD;
@@ -97,7 +104,7 @@ public final class CpuBackend implements Backend {
         this.pool = pool;
         this.rope = new YarnRope(config);
         this.eps = (float) config.rmsNormEps();
-        this.clock = new KernelClock(profileKernels);
+        this.clock = new KernelClock(profileKernels, pool);
         int H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numExperts(), I = c.intermediateSize();
         this.layers = new Layer[c.numLayers()];
         for (int l = 0; l < layers.length; l++) {
@@ -405,7 +412,9 @@ public final class CpuBackend implements Backend {
 
     private void runJob() {
         job.prepare();
-        pool.run(job.units(), job.grain(pool.threads()), job);
+        int grain = job.grain(pool.threads()), quantum = job.quantum();
+        if (GUIDED && quantum > 0 && grain >= quantum) pool.runGuided(job.units(), quantum, grain / quantum * quantum, job);
+        else pool.run(job.units(), grain, job);
     }
 
     /**
@@ -538,6 +547,15 @@ public final class CpuBackend implements Backend {
             long bytes = 0;
             for (int s = 0; s < segments; s++) bytes += matrix[s].bytes();
             return claimRows(bytes, Math.max(1, bytes / units), threads, CLAIMS_PER_THREAD);
+        }
+
+        /**
+         * The smallest claim of a guided dispatch, in units, where every segment runs row by row: one unit (a span of
+         * rows) in an experts job, a pass of rows otherwise; 0 where some segment runs through the batch kernels.
+         */
+        int quantum() {
+            for (int s = 0; s < segments; s++) if (!rowByRow[s]) return 0;
+            return experts ? 1 : WeightMatrix.PASS_ROWS;
         }
 
         @Override
@@ -713,34 +731,54 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Per-kernel call counts and times, when profiling (otherwise every call is a no-op). */
+    /**
+     * Per-kernel call counts and times, when profiling (otherwise every call is a no-op); with them, what the pool's
+     * dispatches of each kind lost at their start (worker start lag) and end (threads idle while another finishes its
+     * last claim), from {@link WorkerPool#drainTiming}.
+     */
     private static final class KernelClock {
         private final boolean enabled;
+        private final WorkerPool pool;
         private final long[] calls = new long[Kernel.values().length], nanos = new long[Kernel.values().length];
+        private final long[] dispatches = new long[Kernel.values().length], startLag = new long[Kernel.values().length];
+        private final long[] endIdle = new long[Kernel.values().length];
 
-        KernelClock(boolean enabled) {
+        KernelClock(boolean enabled, WorkerPool pool) {
             this.enabled = enabled;
+            this.pool = pool;
+            if (enabled) pool.setTiming(true);
         }
 
         long start() {
-            return enabled ? System.nanoTime() : 0;
+            if (!enabled) return 0;
+            pool.drainTiming(); // dispatches before this kernel belong to none
+            return System.nanoTime();
         }
 
         /** Records the time since {@code start} and returns now (the start of the next kernel). */
         long stop(Kernel kernel, long start) {
             if (!enabled) return 0;
             long now = System.nanoTime();
-            calls[kernel.ordinal()]++;
-            nanos[kernel.ordinal()] += now - start;
+            int k = kernel.ordinal();
+            calls[k]++;
+            nanos[k] += now - start;
+            long[] t = pool.drainTiming();
+            dispatches[k] += t[0];
+            startLag[k] += t[1];
+            endIdle[k] += t[2];
             return now;
         }
 
         Map<String, KernelTiming> drain() {
             Map<String, KernelTiming> out = new LinkedHashMap<>();
             for (Kernel k : Kernel.values()) {
-                if (calls[k.ordinal()] > 0) out.put(k.label, new KernelTiming(calls[k.ordinal()], nanos[k.ordinal()]));
-                calls[k.ordinal()] = 0;
-                nanos[k.ordinal()] = 0;
+                int i = k.ordinal();
+                if (calls[i] > 0) out.put(k.label, new KernelTiming(calls[i], nanos[i]));
+                if (dispatches[i] > 0) {
+                    out.put(k.label + ": worker start lag", new KernelTiming(dispatches[i], startLag[i]));
+                    out.put(k.label + ": end idle (threads)", new KernelTiming(dispatches[i], endIdle[i]));
+                }
+                calls[i] = nanos[i] = dispatches[i] = startLag[i] = endIdle[i] = 0;
             }
             return out;
         }

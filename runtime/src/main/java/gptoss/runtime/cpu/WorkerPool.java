@@ -41,12 +41,20 @@ public final class WorkerPool implements AutoCloseable {
     private volatile Task task;
     private volatile int n;
     private volatile int grain;
+    private volatile int quantum; // 0: chunks of grain; > 0: guided claims (see runGuided)
     private volatile boolean closed;
+    // Dispatch timing (only with timing on, see setTiming): when the caller dispatched, when each worker took the
+    // task and when each thread finished its last claim; summed per dispatch into the totals below.
+    private volatile boolean timing;
+    private final long[] startedAt, finishedAt;
+    private long dispatchedAt, dispatches, startLagNanos, endIdleNanos;
 
     public WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
         this.threads = threads;
         this.workers = new Thread[threads - 1];
+        this.startedAt = new long[threads * 8];   // one cache line per thread
+        this.finishedAt = new long[threads * 8];
         for (int i = 0; i < workers.length; i++) {
             int index = i + 1;
             workers[i] = Thread.ofPlatform().daemon().name(WORKER_PREFIX + index).start(() -> workLoop(index));
@@ -76,7 +84,27 @@ public final class WorkerPool implements AutoCloseable {
      * Runs {@code body} over {@code [0, n)} in chunks of {@code grain} indices claimed by all threads; returns when
      * every chunk is done. Calls from inside a task run inline on the calling thread.
      */
-    public synchronized void run(int n, int grain, Task body) {
+    public void run(int n, int grain, Task body) {
+        dispatch(n, grain, 0, body);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} in claims that shrink as the work runs out: each claim takes a quarter of
+     * what is left divided by the threads ({@code (n - next) / (2·threads)}), rounded down to whole {@code quantum}s,
+     * at least one quantum and at most {@code grain} indices (whole quanta as well). So the threads stream long
+     * stretches while there is much to do, and the last claims are short: a thread that finishes its last claim waits
+     * about one quantum for the others instead of up to a whole {@code grain} (threads that run in step finish their
+     * last full-sized claims together, and one of them then takes the final one alone). Which thread runs which
+     * indices changes nothing else; the claims are whole quanta starting at multiples of {@code quantum}.
+     */
+    public void runGuided(int n, int quantum, int grain, Task body) {
+        if (quantum < 1 || grain < quantum || grain % quantum != 0) {
+            throw new IllegalArgumentException("quantum " + quantum + " and grain " + grain + ": need 1 <= quantum <= grain, grain a multiple of quantum");
+        }
+        dispatch(n, grain, quantum, body);
+    }
+
+    private synchronized void dispatch(int n, int grain, int quantum, Task body) {
         if (grain < 1) throw new IllegalArgumentException("grain must be >= 1");
         if (n <= 0) return;
         if (threads == 1 || n <= grain || Thread.currentThread().getName().startsWith(WORKER_PREFIX)) {
@@ -86,16 +114,20 @@ public final class WorkerPool implements AutoCloseable {
         this.task = body;
         this.n = n;
         this.grain = grain;
+        this.quantum = quantum;
         nextChunk.set(0);
         pending.set(workers.length);
+        boolean timed = timing;
+        if (timed) dispatchedAt = System.nanoTime();
         generation++;
         for (Thread w : workers) LockSupport.unpark(w);
         try {
-            claimChunks(0, body, n, grain);
+            claim(0, body, n, grain, quantum);
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
             nextChunk.set(Integer.MAX_VALUE / 2); // let the workers stop early
         }
+        if (timed) finishedAt[0] = System.nanoTime();
         // Wait for workers still finishing a chunk. On a busy machine a worker may have been preempted: after
         // a short spin, yield so it can run (possibly on this core).
         for (int spins = 0; pending.get() != 0; spins++) {
@@ -103,10 +135,26 @@ public final class WorkerPool implements AutoCloseable {
             else Thread.yield();
         }
         task = null;
+        if (timed) addTiming();
         Throwable t = failure.getAndSet(null);
         if (t instanceof RuntimeException re) throw re;
         if (t instanceof Error e) throw e;
         if (t != null) throw new IllegalStateException(t);
+    }
+
+    private void claim(int thread, Task body, int count, int size, int quantum) {
+        if (quantum == 0) claimChunks(thread, body, count, size);
+        else claimGuided(thread, body, count, size, quantum);
+    }
+
+    /** Guided claims (runGuided): nextChunk holds the next index; 2·threads·quantum left or less go one quantum at a time. */
+    private void claimGuided(int thread, Task body, int count, int max, int quantum) {
+        int share = 2 * threads * quantum;
+        for (int from = nextChunk.get(); from < count; from = nextChunk.get()) {
+            int size = Math.clamp((long) (count - from) / share * quantum, quantum, max);
+            int to = Math.min(count, from + size);
+            if (nextChunk.compareAndSet(from, to)) body.run(thread, from, to);
+        }
     }
 
     private void claimChunks(int thread, Task body, int count, int size) {
@@ -127,15 +175,46 @@ public final class WorkerPool implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
+            boolean timed = timing;
+            if (timed) startedAt[index * 8] = System.nanoTime();
             try {
-                claimChunks(index, task, n, grain);
+                claim(index, task, n, grain, quantum);
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
                 nextChunk.set(Integer.MAX_VALUE / 2);
             } finally {
+                if (timed) finishedAt[index * 8] = System.nanoTime();
                 pending.decrementAndGet();
             }
         }
+    }
+
+    /**
+     * Turns dispatch timing on or off (off by default; on, each dispatch reads the clock once per thread at its start
+     * and end). Call between dispatches.
+     */
+    public void setTiming(boolean on) {
+        timing = on;
+    }
+
+    /**
+     * Dispatch timing since the last call ({@link #setTiming}): {@code [dispatches, start lag, end idle]}, the lag
+     * and idle in nanoseconds summed over dispatches. Start lag: from the caller's dispatch to each worker taking
+     * the task (summed over workers). End idle: from each thread's last finished claim to the last thread's (summed
+     * over threads): what the threads spend waiting for each other at the end of a dispatch.
+     */
+    public synchronized long[] drainTiming() {
+        long[] t = {dispatches, startLagNanos, endIdleNanos};
+        dispatches = startLagNanos = endIdleNanos = 0;
+        return t;
+    }
+
+    private void addTiming() {
+        long last = 0;
+        for (int i = 0; i < threads; i++) last = Math.max(last, finishedAt[i * 8]);
+        for (int i = 0; i < threads; i++) endIdleNanos += last - finishedAt[i * 8];
+        for (int i = 1; i < threads; i++) startLagNanos += Math.max(0, startedAt[i * 8] - dispatchedAt);
+        dispatches++;
     }
 
     @Override
