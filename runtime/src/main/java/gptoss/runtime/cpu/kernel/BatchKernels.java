@@ -2,11 +2,10 @@ package gptoss.runtime.cpu.kernel;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.Map;
 import java.util.Objects;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -35,49 +34,14 @@ public final class BatchKernels {
     /** Rows of a BF16 unit ({@link #unitRows}; {@code -Dgptoss.batch.bf16UnitRows}). */
     static final int BF16_UNIT_ROWS = Math.max(1, Integer.getInteger("gptoss.batch.bf16UnitRows", 128));
 
-    private static final MethodHandle BF16, MXFP4;
-    private static final boolean AVAILABLE;
-    private static final String STATUS;
-
-    static {
-        MethodHandle bf16 = null, mxfp4 = null;
-        boolean available = false;
-        String status;
-        if (NativeKernels.javaChosen() || !Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
-            status = "Java small-batch kernels (chosen)";
-        } else if (Lanes.L != 16) {
-            status = "Java small-batch kernels (" + Lanes.L + " float lanes; the native kernels need 16)";
-        } else {
-            try {
-                SymbolLookup lib = NativeKernels.library();
-                if (lib == null) {
-                    status = "Java small-batch kernels (no native library)";
-                } else {
-                    Linker linker = Linker.nativeLinker();
-                    int cpu = (int) linker.downcallHandle(lib.findOrThrow("gptoss_batch_lanes"), FunctionDescriptor.of(JAVA_INT)).invokeExact();
-                    if (cpu == Lanes.L) {
-                        Linker.Option critical = Linker.Option.critical(true);
-                        bf16 = linker.downcallHandle(lib.findOrThrow("gptoss_batch_bf16"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), critical);
-                        mxfp4 = linker.downcallHandle(lib.findOrThrow("gptoss_batch_mxfp4"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), critical);
-                        available = true;
-                        status = "native BF16/MXFP4 small-batch kernels (AVX-512)";
-                    } else {
-                        status = "Java small-batch kernels (the native kernels need AVX-512)";
-                    }
-                }
-            } catch (Throwable e) {
-                bf16 = mxfp4 = null;
-                available = false;
-                status = "Java small-batch kernels (native library failed to load: " + e + ")";
-            }
-        }
-        BF16 = bf16;
-        MXFP4 = mxfp4;
-        AVAILABLE = available;
-        STATUS = status;
-    }
+    private static final NativeBinding BINDING = NativeBinding.bind("Java small-batch kernels", "native BF16/MXFP4 small-batch kernels (AVX-512)",
+            Boolean.parseBoolean(System.getProperty(PROPERTY, "true")) ? null : PROPERTY + "=false",
+            "gptoss_batch_lanes", Map.of(
+                    "gptoss_batch_bf16", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+                    "gptoss_batch_mxfp4", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS)));
+    private static final MethodHandle BF16 = BINDING.handle("gptoss_batch_bf16"), MXFP4 = BINDING.handle("gptoss_batch_mxfp4");
+    private static final boolean AVAILABLE = BINDING.available();
+    private static final String STATUS = BINDING.status();
 
     private BatchKernels() {
     }

@@ -1,10 +1,9 @@
 package gptoss.runtime.cpu.kernel;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -26,61 +25,21 @@ final class GemmKernels {
     /** Tokens from which Gemm runs these kernels; fewer tokens keep their Java paths (the small-batch kernels). */
     static final int MIN_TOKENS = 16;
 
-    private static final MethodHandle F32, BF16, MXFP4, FINISH;
-    private static final boolean AVAILABLE;
-    private static final String STATUS;
-
-    static {
-        MethodHandle f32 = null, bf16 = null, mxfp4 = null, finish = null;
-        boolean available = false;
-        String status;
-        if (NativeKernels.javaChosen()) {
-            status = "Java GEMM (" + NativeKernels.PROPERTY + "=java)";
-        } else if (!Boolean.parseBoolean(System.getProperty("gptoss.gemm.native", "true"))) {
-            status = "Java GEMM (gptoss.gemm.native=false)";
-        } else if (Lanes.L != 16) {
-            status = "Java GEMM (" + Lanes.L + " float lanes; the native GEMM needs 16)";
-        } else {
-            try {
-                SymbolLookup lib = NativeKernels.library();
-                if (lib == null) {
-                    status = "Java GEMM (no native library: the build had no C compiler)";
-                } else {
-                    Linker linker = Linker.nativeLinker();
-                    int lanes = (int) linker.downcallHandle(lib.findOrThrow("gptoss_gemm_lanes"), FunctionDescriptor.of(JAVA_INT)).invokeExact();
-                    if (lanes == Lanes.L) {
-                        Linker.Option critical = Linker.Option.critical(true);
-                        f32 = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_f32"), FunctionDescriptor.ofVoid(
-                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
-                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), critical);
-                        bf16 = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_bf16"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
-                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), critical);
-                        mxfp4 = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_mxfp4"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
-                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), critical);
-                        finish = linker.downcallHandle(lib.findOrThrow("gptoss_gemm_finish"), FunctionDescriptor.ofVoid(
-                                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
-                                JAVA_FLOAT, JAVA_FLOAT), critical);
-                        available = true;
-                        status = "native GEMM (AVX-512, 4x6 micro-kernel, native fold/bias/SwiGLU epilogue)";
-                    } else {
-                        status = "Java GEMM (the native GEMM needs AVX-512)";
-                    }
-                }
-            } catch (Throwable e) {
-                f32 = bf16 = mxfp4 = finish = null;
-                available = false;
-                status = "Java GEMM (native library failed to load: " + e + ")";
-            }
-        }
-        F32 = f32;
-        BF16 = bf16;
-        MXFP4 = mxfp4;
-        FINISH = finish;
-        AVAILABLE = available;
-        STATUS = status;
-    }
+    private static final NativeBinding BINDING = NativeBinding.bind("Java GEMM", "native GEMM (AVX-512, 4x6 micro-kernel, native fold/bias/SwiGLU epilogue)",
+            Boolean.parseBoolean(System.getProperty("gptoss.gemm.native", "true")) ? null : "gptoss.gemm.native=false",
+            "gptoss_gemm_lanes", Map.of(
+                    "gptoss_gemm_f32", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                            ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+                    "gptoss_gemm_bf16", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+                            ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+                    "gptoss_gemm_mxfp4", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+                            ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+                    "gptoss_gemm_finish", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+                            JAVA_FLOAT, JAVA_FLOAT)));
+    private static final MethodHandle F32 = BINDING.handle("gptoss_gemm_f32"), BF16 = BINDING.handle("gptoss_gemm_bf16"),
+            MXFP4 = BINDING.handle("gptoss_gemm_mxfp4"), FINISH = BINDING.handle("gptoss_gemm_finish");
+    private static final boolean AVAILABLE = BINDING.available();
+    private static final String STATUS = BINDING.status();
 
     private GemmKernels() {
     }

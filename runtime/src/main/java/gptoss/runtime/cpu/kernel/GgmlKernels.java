@@ -1,10 +1,10 @@
 package gptoss.runtime.cpu.kernel;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -32,47 +32,24 @@ record GgmlKernels(MethodHandle dotCall, MethodHandle dot8Call, MethodHandle row
     private static final String STATUS;
 
     static {
-        GgmlKernels q8 = null, mx = null;
-        String status;
-        if (NativeKernels.javaChosen()) {
-            status = "Java Q8_0/ggml-MXFP4 kernels (" + NativeKernels.PROPERTY + "=java)";
-        } else if (Lanes.L != 16) {
-            status = "Java Q8_0/ggml-MXFP4 kernels (" + Lanes.L + " float lanes; the native ones need 16)";
-        } else {
-            try {
-                SymbolLookup lib = NativeKernels.library();
-                if (lib == null) {
-                    status = "Java Q8_0/ggml-MXFP4 kernels (no native library)";
-                } else if ((int) Linker.nativeLinker().downcallHandle(lib.findOrThrow("gptoss_ggml_lanes"),
-                        FunctionDescriptor.of(JAVA_INT)).invokeExact() != 16) {
-                    status = "Java Q8_0/ggml-MXFP4 kernels (the native ones need AVX-512)";
-                } else {
-                    q8 = link(lib, "gptoss_q8_0", "native Q8_0 kernel");
-                    mx = link(lib, "gptoss_ggml_mxfp4", "native ggml MXFP4 kernel");
-                    status = "native Q8_0/ggml-MXFP4 kernels (AVX-512)";
-                }
-            } catch (Throwable e) {
-                q8 = mx = null;
-                status = "Java Q8_0/ggml-MXFP4 kernels (native library failed to load: " + e + ")";
-            }
+        Map<String, FunctionDescriptor> functions = new LinkedHashMap<>();
+        for (String prefix : new String[] {"gptoss_q8_0", "gptoss_ggml_mxfp4"}) {
+            functions.put(prefix + "_dot", FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+            functions.put(prefix + "_dot8", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS,
+                    JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+            functions.put(prefix + "_rows", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT,
+                    ADDRESS, JAVA_INT));
         }
-        Q8_0 = q8;
-        MXFP4 = mx;
-        STATUS = status;
+        NativeBinding binding = NativeBinding.bind("Java Q8_0/ggml-MXFP4 kernels", "native Q8_0/ggml-MXFP4 kernels (AVX-512)", null,
+                "gptoss_ggml_lanes", functions);
+        Q8_0 = binding.available() ? of(binding, "gptoss_q8_0", "native Q8_0 kernel") : null;
+        MXFP4 = binding.available() ? of(binding, "gptoss_ggml_mxfp4", "native ggml MXFP4 kernel") : null;
+        STATUS = binding.status();
     }
 
     /** The three kernels {@code PREFIX_dot}, {@code PREFIX_dot8}, {@code PREFIX_rows} of one format. */
-    private static GgmlKernels link(SymbolLookup lib, String prefix, String name) {
-        Linker linker = Linker.nativeLinker();
-        Linker.Option critical = Linker.Option.critical(true);
-        return new GgmlKernels(
-                linker.downcallHandle(lib.findOrThrow(prefix + "_dot"),
-                        FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), critical),
-                linker.downcallHandle(lib.findOrThrow(prefix + "_dot8"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG,
-                        JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), critical),
-                linker.downcallHandle(lib.findOrThrow(prefix + "_rows"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG,
-                        JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT), critical),
-                name);
+    private static GgmlKernels of(NativeBinding binding, String prefix, String name) {
+        return new GgmlKernels(binding.handle(prefix + "_dot"), binding.handle(prefix + "_dot8"), binding.handle(prefix + "_rows"), name);
     }
 
     /** Whether the native kernels run. */

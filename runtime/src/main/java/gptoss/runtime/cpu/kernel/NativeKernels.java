@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -38,62 +38,19 @@ final class NativeKernels {
     static final String PROPERTY = "gptoss.kernels";
     static final String LIBRARY = "libgptoss_kernels.so";
 
-    private static final MethodHandle MXFP4_DOT, MXFP4_ROWS, MXFP4_ROWS8, BF16_DOT, BF16_ROWS, BF16_ROWS8;
-    private static final boolean AVAILABLE;
-    private static final String STATUS;
-
-    static {
-        MethodHandle mxDot = null, mxRows = null, mxRows8 = null, bfDot = null, bfRows = null, bfRows8 = null;
-        boolean available = false;
-        String status;
-        if (javaChosen()) {
-            status = "Java kernels (" + PROPERTY + "=java)";
-        } else if (Lanes.L != 16) {
-            status = "Java kernels (" + Lanes.L + " float lanes; the native kernels need 16)";
-        } else {
-            try {
-                SymbolLookup lib = library();
-                if (lib == null) {
-                    status = "Java kernels (no native library: the build had no C compiler)";
-                } else {
-                    Linker linker = Linker.nativeLinker();
-                    MethodHandle lanesHandle = linker.downcallHandle(lib.findOrThrow("gptoss_kernels_lanes"), FunctionDescriptor.of(JAVA_INT));
-                    int cpu = (int) lanesHandle.invokeExact();
-                    if (cpu == Lanes.L) {
-                        Linker.Option critical = Linker.Option.critical(true);
-                        mxDot = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_dot"), FunctionDescriptor.of(JAVA_FLOAT,
-                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), critical);
-                        bfDot = linker.downcallHandle(lib.findOrThrow("gptoss_bf16_dot"), FunctionDescriptor.of(JAVA_FLOAT,
-                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), critical);
-                        mxRows = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_rows"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
-                        mxRows8 = linker.downcallHandle(lib.findOrThrow("gptoss_mxfp4_rows8"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
-                        bfRows = linker.downcallHandle(lib.findOrThrow("gptoss_bf16_rows"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
-                        bfRows8 = linker.downcallHandle(lib.findOrThrow("gptoss_bf16_rows8"), FunctionDescriptor.ofVoid(
-                                JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), critical);
-                        available = true;
-                        status = "native MXFP4/BF16 decode kernels (AVX-512)";
-                    } else {
-                        status = "Java kernels (the native kernels need AVX-512)";
-                    }
-                }
-            } catch (Throwable e) {
-                mxDot = mxRows = mxRows8 = bfDot = bfRows = bfRows8 = null;
-                available = false;
-                status = "Java kernels (native library failed to load: " + e + ")";
-            }
-        }
-        MXFP4_DOT = mxDot;
-        BF16_DOT = bfDot;
-        MXFP4_ROWS = mxRows;
-        MXFP4_ROWS8 = mxRows8;
-        BF16_ROWS = bfRows;
-        BF16_ROWS8 = bfRows8;
-        AVAILABLE = available;
-        STATUS = status;
-    }
+    private static final NativeBinding BINDING = NativeBinding.bind("Java kernels", "native MXFP4/BF16 decode kernels (AVX-512)", null,
+            "gptoss_kernels_lanes", Map.of(
+                    "gptoss_mxfp4_dot", FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT),
+                    "gptoss_bf16_dot", FunctionDescriptor.of(JAVA_FLOAT, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT),
+                    "gptoss_mxfp4_rows", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+                    "gptoss_mxfp4_rows8", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+                    "gptoss_bf16_rows", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+                    "gptoss_bf16_rows8", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT)));
+    private static final MethodHandle MXFP4_DOT = BINDING.handle("gptoss_mxfp4_dot"), BF16_DOT = BINDING.handle("gptoss_bf16_dot"),
+            MXFP4_ROWS = BINDING.handle("gptoss_mxfp4_rows"), MXFP4_ROWS8 = BINDING.handle("gptoss_mxfp4_rows8"),
+            BF16_ROWS = BINDING.handle("gptoss_bf16_rows"), BF16_ROWS8 = BINDING.handle("gptoss_bf16_rows8");
+    private static final boolean AVAILABLE = BINDING.available();
+    private static final String STATUS = BINDING.status();
 
     private NativeKernels() {
     }
