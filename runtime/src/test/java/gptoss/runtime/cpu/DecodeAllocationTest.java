@@ -49,12 +49,17 @@ class DecodeAllocationTest {
             while (seq.length() < 600) decodeStep(engine, seq, token, logits); // warm-up: the JIT compiles the kernels
 
             Thread[] workers = pool.workerThreads();
-            // Two windows: the first may still catch the JIT replacing warm-up code (a busy machine compiles
-            // late); steady state means the second allocates nothing.
-            long[] allocated = measure(threads, workers, engine, seq, token, logits, 800);
-            if (sum(allocated) != 0) allocated = measure(threads, workers, engine, seq, token, logits, 1000);
+            // Up to four windows of 100 steps: one may still catch the JIT replacing code (a deoptimization and
+            // recompilation, during which the attention kernel's Vector API calls run their allocating fallback; seen
+            // once in CI even with -Xbatch, 742,912 bytes in the second of two 200-step windows). Steady state means
+            // some window allocates nothing; an allocation in the decode path itself shows in every window.
+            long[] allocated = null;
+            for (int end = 700; end <= 1000; end += 100) {
+                allocated = measure(threads, workers, engine, seq, token, logits, end);
+                if (sum(allocated) == 0) break;
+            }
             for (int i = 0; i < allocated.length; i++) {
-                assertEquals(0, allocated[i], (i == 0 ? "engine thread" : "worker " + i) + " allocated bytes over 200 decode steps");
+                assertEquals(0, allocated[i], (i == 0 ? "engine thread" : "worker " + i) + " allocated bytes in each of four windows of 100 decode steps (the last shown)");
             }
         }
     }
