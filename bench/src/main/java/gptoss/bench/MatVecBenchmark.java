@@ -148,7 +148,9 @@ public class MatVecBenchmark {
     public float[] matvec(Traffic traffic) {
         matrix = matrices[next];
         next = next + 1 == matrices.length ? 0 : next + 1;
-        pool.run(shape.equals("paired") ? rows / 2 : rows, shape.equals("paired") ? Math.max(4, grain / 2) : grain, task);
+        boolean paired = shape.equals("paired"); // units of two rows
+        CpuBackend.runClaims(pool, paired ? rows / 2 : rows, paired ? Math.max(4, grain / 2) : grain,
+                paired ? WeightMatrix.PASS_ROWS / 2 : WeightMatrix.PASS_ROWS, task); // as the backend dispatches
         traffic.bytes += matrix.bytes();
         traffic.flops += 2L * rows * COLS;
         return out;

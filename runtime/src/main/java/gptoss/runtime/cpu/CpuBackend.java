@@ -412,9 +412,18 @@ public final class CpuBackend implements Backend {
 
     private void runJob() {
         job.prepare();
-        int grain = job.grain(pool.threads()), quantum = job.quantum();
-        if (GUIDED && quantum > 0 && grain >= quantum) pool.runGuided(job.units(), quantum, grain / quantum * quantum, job);
-        else pool.run(job.units(), grain, job);
+        runClaims(pool, job.units(), job.grain(pool.threads()), job.quantum(), job);
+    }
+
+    /**
+     * Runs {@code task} over {@code units} as the backend dispatches a product: guided claims of whole {@code quantum}s,
+     * at most {@code grain} units ({@link WorkerPool#runGuided}), where the product runs row by row ({@code quantum} > 0)
+     * and {@code -Dgptoss.decode.guided} is not false; otherwise claims of {@code grain} (the benchmarks dispatch with
+     * this too, to measure what the backend runs).
+     */
+    public static void runClaims(WorkerPool pool, int units, int grain, int quantum, WorkerPool.Task task) {
+        if (GUIDED && quantum > 0 && grain >= quantum) pool.runGuided(units, quantum, grain / quantum * quantum, task);
+        else pool.run(units, grain, task);
     }
 
     /**
